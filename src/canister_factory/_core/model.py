@@ -1,0 +1,105 @@
+"""The records of the factory's interface, as frozen dataclasses (the Candid shapes are in ``factory.did``)."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from canister_factory._core.principal import Principal
+
+
+class Mode(enum.Enum):
+    """The reference's ``Mode`` variant."""
+
+    INSTALL = "Install"
+    REINSTALL = "Reinstall"
+    UPGRADE = "Upgrade"
+
+
+@dataclass(frozen=True, slots=True)
+class UploadInfo:
+    """``UploadInfo``. ``chunks`` holds each chunk's SHA-256, not its bytes (our .did says so)."""
+
+    owner: Principal
+    chunks: tuple[bytes, ...]
+    total_len: int
+    committed_hash: bytes | None
+    created_at_time_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class CreateInstallRequest:
+    """``CreateInstallRequest`` plus our optional ``canister_id`` (upgrade/reinstall) and ``idempotency_key``."""
+
+    upload_id: int
+    init_arg: bytes
+    mode: Mode
+    cycles: int
+    handoff: bool
+    extra_controllers: tuple[Principal, ...] | None = None
+    canister_id: Principal | None = None
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CreateInstallResponse:
+    canister_id: Principal
+    module_hash_hex: str
+    cycles_used: int
+
+
+@dataclass(frozen=True, slots=True)
+class CallerStats:
+    created_count: int
+    last_created_at: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class FactoryStats:
+    total_canisters_created: int
+    total_uploads: int
+    active_uploads: int
+    factory_cycles_balance: int
+    unique_callers: int
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigView:
+    """``Config`` as ``get_config`` returns it, plus our additions at the end."""
+
+    max_canisters_per_caller: int
+    min_factory_cycles: int
+    max_upload_size: int
+    upload_ttl_ns: int
+    allowlist: tuple[Principal, ...] | None
+    admins: tuple[Principal, ...]
+    next_upload_id: int
+    emergency_stop: bool
+    max_creations_per_day: int | None
+    max_active_uploads_per_caller: int
+    max_modules_per_caller: int
+
+
+@dataclass(frozen=True, slots=True)
+class CanisterRecord:
+    """One entry of the registry: a canister the factory created, and where its creation stands."""
+
+    canister_id: Principal | None
+    owner: Principal
+    module_hash_hex: str
+    mode: Mode
+    cycles: int
+    state: str
+    handoff: bool
+    created_at_ns: int
+    updated_at_ns: int
+    cycles_used: int | None
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CanisterPage:
+    """A page of the registry; pass ``next_cursor`` back to get the next one (None at the end)."""
+
+    canisters: tuple[CanisterRecord, ...]
+    next_cursor: int | None

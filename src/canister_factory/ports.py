@@ -1,0 +1,189 @@
+"""Ports: the IC and the clock as the factory sees them. Standard library only.
+
+``ManagementPort`` is the management canister and the cycles ledger, called by one fixed sender: the factory's
+own identity. Two adapters implement it: the embedded IC in process (``ic.embedded``) and the network backend over
+the IC's HTTP interface (``ic.network``). Its methods mirror ``ic.did`` and ``cycles-ledger.did`` method for
+method, with typed Python records instead of Candid, so the factory's logic is written once for both.
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from canister_factory._core.errors import IcError
+from canister_factory._core.principal import Principal
+
+MAX_CONTROLLERS = 10
+CHUNK_SIZE = 1024 * 1024  # the IC's upload_chunk limit, 1 MiB
+MAX_CHUNKS_PER_STORE = 100
+
+
+class InstallMode(enum.Enum):
+    """``canister_install_mode``; ``UPGRADE`` carries no options here (skip_pre_upgrade and persistence unset)."""
+
+    INSTALL = "install"
+    REINSTALL = "reinstall"
+    UPGRADE = "upgrade"
+
+
+class CanisterRunStatus(enum.Enum):
+    RUNNING = "running"
+    STOPPING = "stopping"
+    STOPPED = "stopped"
+
+
+@dataclass(frozen=True, slots=True)
+class CanisterSettings:
+    """``canister_settings``: a field left as None means "unchanged" (update) or "default" (create)."""
+
+    controllers: tuple[Principal, ...] | None = None
+    compute_allocation: int | None = None
+    memory_allocation: int | None = None
+    freezing_threshold: int | None = None
+    reserved_cycles_limit: int | None = None
+    wasm_memory_limit: int | None = None
+    wasm_memory_threshold: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CanisterStatus:
+    """The parts of ``canister_status_result`` the factory uses."""
+
+    status: CanisterRunStatus
+    controllers: tuple[Principal, ...]
+    module_hash: bytes | None
+    cycles: int
+    memory_size: int = 0
+    freezing_threshold: int = 2_592_000
+    reserved_cycles: int = 0
+    idle_cycles_burned_per_day: int = 0
+    version: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedCanister:
+    """The cycles ledger's answer to ``create_canister``: the canister, and whether this was a duplicate."""
+
+    canister_id: Principal
+    block_id: int | None = None
+    duplicate: bool = False
+
+
+class CyclesLedgerError(IcError):
+    """An ``Err`` from the cycles ledger: ``variant`` is the Candid tag, ``fields`` its record."""
+
+    code = "cycles_ledger_error"
+
+    def __init__(self, variant: str, fields: dict[str, object] | None = None) -> None:
+        self.variant = variant
+        self.fields = dict(fields or {})
+        detail = ", ".join(f"{k} = {v}" for k, v in self.fields.items())
+        super().__init__(f"cycles ledger refused: {variant}" + (f" {{ {detail} }}" if detail else ""))
+
+
+class ManagementPort(Protocol):
+    """The management canister and the cycles ledger, as called by the factory's identity."""
+
+    @property
+    def sender(self) -> Principal:
+        """The factory's principal: every call below is made as this principal."""
+        ...
+
+    def cycles_balance(self) -> int:
+        """``icrc1_balance_of`` of the factory's cycles-ledger account."""
+        ...
+
+    def ledger_fee(self) -> int:
+        """``icrc1_fee`` of the cycles ledger (100M on mainnet)."""
+        ...
+
+    def creation_fee(self) -> int:
+        """The subnet's canister creation fee, taken from the amount sent to ``create_canister``."""
+        ...
+
+    def create_canister(
+        self, *, amount: int, settings: CanisterSettings | None, created_at_time: int
+    ) -> CreatedCanister:
+        """Cycles ledger ``create_canister``: burns ``amount`` + fee from the factory's account.
+
+        A repeat with the same ``created_at_time`` (and same arguments) returns the first canister with
+        ``duplicate=True``. Raises CyclesLedgerError for any other ``Err``.
+        """
+        ...
+
+    def install_code(
+        self, *, canister_id: Principal, mode: InstallMode, wasm_module: bytes, arg: bytes
+    ) -> None: ...
+
+    def upload_chunk(self, *, canister_id: Principal, chunk: bytes) -> bytes:
+        """Returns the chunk's SHA-256 as the IC reports it."""
+        ...
+
+    def stored_chunks(self, *, canister_id: Principal) -> list[bytes]: ...
+
+    def clear_chunk_store(self, *, canister_id: Principal) -> None: ...
+
+    def install_chunked_code(
+        self,
+        *,
+        target_canister: Principal,
+        store_canister: Principal | None,
+        chunk_hashes: Sequence[bytes],
+        wasm_module_hash: bytes,
+        mode: InstallMode,
+        arg: bytes,
+    ) -> None: ...
+
+    def update_settings(self, *, canister_id: Principal, settings: CanisterSettings) -> None: ...
+
+    def canister_status(self, *, canister_id: Principal) -> CanisterStatus: ...
+
+    def read_controllers(self, *, canister_id: Principal) -> tuple[Principal, ...]:
+        """The controllers from the certified state tree (``read_state``), public information."""
+        ...
+
+    def read_module_hash(self, *, canister_id: Principal) -> bytes | None:
+        """The module hash from the certified state tree, None for an empty canister."""
+        ...
+
+    def start_canister(self, *, canister_id: Principal) -> None: ...
+
+    def stop_canister(self, *, canister_id: Principal) -> None: ...
+
+    def delete_canister(self, *, canister_id: Principal) -> None: ...
+
+    def withdraw(self, *, amount: int, to: Principal, created_at_time: int) -> int:
+        """Cycles ledger ``withdraw`` to a canister (a top-up); returns the block index."""
+        ...
+
+
+class Clock(Protocol):
+    """Wall-clock time in nanoseconds since the Unix epoch, as the IC counts it."""
+
+    def now_ns(self) -> int: ...
+
+
+@dataclass(slots=True)
+class SystemClock:
+    """The real clock."""
+
+    def now_ns(self) -> int:
+        return time.time_ns()
+
+
+@dataclass(slots=True)
+class FakeClock:
+    """A clock for tests: starts at ``start_ns`` and moves only when told to."""
+
+    start_ns: int = 1_700_000_000_000_000_000
+    _offset: int = field(default=0, repr=False)
+
+    def now_ns(self) -> int:
+        return self.start_ns + self._offset
+
+    def advance(self, seconds: float) -> None:
+        self._offset += int(seconds * 1_000_000_000)

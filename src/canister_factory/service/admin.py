@@ -1,0 +1,147 @@
+"""Admin methods and the read-only views: config, statistics, health, the registry."""
+
+from __future__ import annotations
+
+from canister_factory._core.access import require_admin, require_signed
+from canister_factory._core.config import InitArg, Settings, resolve_init, validate_allowlist
+from canister_factory._core.creation import health_text
+from canister_factory._core.errors import Conflict, InvalidArgument
+from canister_factory._core.model import CallerStats, CanisterPage, CanisterRecord, ConfigView, FactoryStats
+from canister_factory._core.principal import Principal
+from canister_factory.service.context import Context, settings_of
+from canister_factory.store.factory_repo import CreationRow
+
+LAST_ADMIN = "Cannot remove the last admin"
+MAX_PAGE = 1000
+DEFAULT_PAGE = 100
+
+
+def deploy(ctx: Context, deployer: Principal, init: InitArg | None, *, network: str) -> Settings:
+    """Deploy the factory in an empty store with ``init`` (the deployer is the admin if none are given).
+
+    Raises:
+        InvalidArgument: an option is out of range.
+        Conflict: the factory is already deployed in this store.
+    """
+    require_signed(deployer)
+    settings = resolve_init(init, deployer)
+    with ctx.store.write() as repo:
+        if repo.is_deployed():
+            raise Conflict("the factory is already deployed in this state")
+        repo.insert_settings(settings, deployer=deployer, now_ns=ctx.now(), network=network)
+    return settings
+
+
+def set_emergency_stop(ctx: Context, caller: Principal, stopped: bool) -> None:
+    with ctx.store.write() as repo:
+        require_admin(settings_of(repo, lock="update"), caller)
+        repo.set_emergency_stop(stopped)
+
+
+def set_allowlist(ctx: Context, caller: Principal, allowlist: list[Principal] | None) -> None:
+    checked = validate_allowlist(allowlist)
+    with ctx.store.write() as repo:
+        require_admin(settings_of(repo, lock="update"), caller)
+        repo.set_allowlist(checked)
+
+
+def add_admin(ctx: Context, caller: Principal, admin: Principal) -> None:
+    if admin.is_anonymous:
+        raise InvalidArgument("admin: the anonymous principal 2vxsx-fae cannot be an admin")
+    with ctx.store.write() as repo:
+        settings = settings_of(repo, lock="update")
+        require_admin(settings, caller)
+        repo.set_admins(settings.admins | {admin})
+
+
+def remove_admin(ctx: Context, caller: Principal, admin: Principal) -> None:
+    with ctx.store.write() as repo:
+        settings = settings_of(repo, lock="update")
+        require_admin(settings, caller)
+        if len(settings.admins) <= 1:
+            raise Conflict(LAST_ADMIN)
+        repo.set_admins(settings.admins - {admin})
+
+
+def get_config(ctx: Context) -> ConfigView:
+    with ctx.store.read() as repo:
+        settings = settings_of(repo)
+        next_upload_id = repo.counters()["next_upload_id"]
+    return ConfigView(
+        max_canisters_per_caller=settings.max_canisters_per_caller,
+        min_factory_cycles=settings.min_factory_cycles,
+        max_upload_size=settings.max_upload_size,
+        upload_ttl_ns=settings.upload_ttl_ns,
+        allowlist=None if settings.allowlist is None else tuple(sorted(settings.allowlist)),
+        admins=tuple(sorted(settings.admins)),
+        next_upload_id=next_upload_id,
+        emergency_stop=settings.emergency_stop,
+        max_creations_per_day=settings.max_creations_per_day,
+        max_active_uploads_per_caller=settings.max_active_uploads_per_caller,
+        max_modules_per_caller=settings.max_modules_per_caller,
+    )
+
+
+def my_stats(ctx: Context, caller: Principal) -> CallerStats:
+    with ctx.store.read() as repo:
+        quota = repo.caller_quota(caller)
+    return CallerStats(created_count=quota.quota_used, last_created_at=quota.last_created_at_ns)
+
+
+def get_factory_stats(ctx: Context) -> FactoryStats:
+    balance = ctx.ic.cycles_balance()
+    with ctx.store.read() as repo:
+        settings_of(repo)
+        counters = repo.counters()
+    return FactoryStats(
+        total_canisters_created=counters["total_canisters_created"],
+        total_uploads=counters["next_upload_id"] - 1,
+        active_uploads=counters["active_uploads"],
+        factory_cycles_balance=balance,
+        unique_callers=counters["unique_callers"],
+    )
+
+
+def health_check(ctx: Context) -> str:
+    balance = ctx.ic.cycles_balance()
+    with ctx.store.read() as repo:
+        settings = settings_of(repo)
+    return health_text(balance, settings)
+
+
+def list_canisters(
+    ctx: Context, caller: Principal, owner: Principal | None, cursor: int | None, limit: int | None
+) -> CanisterPage:
+    """A page of the registry, newest first: ``owner``'s canisters, or (admins only) everyone's."""
+    size = _page_size(limit)
+    with ctx.store.read() as repo:
+        if owner is None:
+            require_admin(settings_of(repo), caller)
+        rows = repo.list_creations(owner, cursor, size + 1)
+    more = len(rows) > size
+    rows = rows[:size]
+    return CanisterPage(tuple(record_view(r) for r in rows), rows[-1].id if more else None)
+
+
+def record_view(row: CreationRow) -> CanisterRecord:
+    return CanisterRecord(
+        canister_id=row.canister_id,
+        owner=row.owner,
+        module_hash_hex=row.module_hash.hex(),
+        mode=row.mode,
+        cycles=row.cycles,
+        state=row.state.value,
+        handoff=row.handoff,
+        created_at_ns=row.requested_at_ns,
+        updated_at_ns=row.updated_at_ns,
+        cycles_used=row.cycles_used,
+        error=row.error,
+    )
+
+
+def _page_size(limit: int | None) -> int:
+    if limit is None:
+        return DEFAULT_PAGE
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidArgument(f"limit: must be between 1 and {MAX_PAGE}, got {limit}")
+    return limit

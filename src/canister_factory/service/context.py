@@ -1,0 +1,45 @@
+"""What every use case works with: the store, the IC port, the clock and this process's worker id."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from dataclasses import dataclass, field
+
+from canister_factory._core.config import Settings
+from canister_factory._core.errors import Conflict
+from canister_factory.ports import Clock, ManagementPort
+from canister_factory.store.factory_repo import FactoryRepo, FactoryStore
+
+NOT_DEPLOYED = "the factory is not deployed yet: run `canister-factory deploy` first"
+
+
+def _worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+@dataclass
+class Context:
+    """The ports one factory instance uses. ``worker`` names this process in creation claims."""
+
+    store: FactoryStore
+    ic: ManagementPort
+    clock: Clock
+    worker: str = field(default_factory=_worker_id)
+    ic_retries: int = 3
+
+    def now(self) -> int:
+        return self.clock.now_ns()
+
+
+def settings_of(repo: FactoryRepo, *, lock: str | None = None) -> Settings:
+    """The deployed settings, locked as asked (PostgreSQL).
+
+    Raises:
+        Conflict: the factory has not been deployed in this store.
+    """
+    settings = repo.load_settings(lock=lock)
+    if settings is None:
+        raise Conflict(NOT_DEPLOYED)
+    return settings

@@ -1,0 +1,389 @@
+"""``create_and_install_with``: reservation, the lifecycle driver, and reinstall/upgrade of existing canisters.
+
+A creation is reserved in one transaction (access, cycles floor, quota, rate limit, module, controllers), then
+driven through ``_core.lifecycle`` one IC step at a time. Each step first asks the IC where things stand, so
+that re-running a step after a crash or a lost reply is safe: RESERVED re-sends ``create_canister`` with the
+same ``created_at_time`` (the cycles ledger's deduplication returns the same canister), CREATED reads the module
+hash before installing, INSTALLED reads the controllers before ``update_settings``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+
+from canister_factory._core import lifecycle
+from canister_factory._core import uploads as upload_rules
+from canister_factory._core.access import require_caller
+from canister_factory._core.config import Settings
+from canister_factory._core.creation import check_cycles, check_request, final_controllers, require_cycles_left
+from canister_factory._core.errors import (
+    Conflict,
+    FactoryError,
+    IcError,
+    IcReject,
+    IcUnavailable,
+    NotFound,
+    PermissionDenied,
+)
+from canister_factory._core.lifecycle import Event, State
+from canister_factory._core.model import CreateInstallRequest, CreateInstallResponse, Mode
+from canister_factory._core.principal import Principal
+from canister_factory._core.quotas import DAY_NS, check_quota, check_rate
+from canister_factory._core.uploads import Upload
+from canister_factory.ports import CanisterSettings, CyclesLedgerError, InstallMode
+from canister_factory.service.context import Context, settings_of
+from canister_factory.service.installer import Installer
+from canister_factory.store.factory_repo import CreationRow, FactoryRepo
+
+LEASE_NS = 300 * 1_000_000_000
+NOT_OWNER_OF_UPLOAD = "not owner of upload"
+_MAX_STEPS = 16
+_IC_MODES = {Mode.INSTALL: InstallMode.INSTALL, Mode.REINSTALL: InstallMode.REINSTALL, Mode.UPGRADE: InstallMode.UPGRADE}
+
+
+class CreationInProgress(Conflict):
+    """Another worker is driving this creation right now."""
+
+    code = "in_progress"
+
+
+def create_and_install_with(
+    ctx: Context, installer: Installer, caller: Principal, req: CreateInstallRequest
+) -> CreateInstallResponse:
+    """Create a canister from a committed upload, install it, set its controllers (handoff or not).
+
+    With ``req.canister_id``, reinstall or upgrade that existing canister instead.
+    With ``req.idempotency_key``, a retry returns the first request's result.
+    """
+    check_request(req)
+    if req.canister_id is not None:
+        return _reinstall_existing(ctx, installer, caller, req)
+    record_id = _existing_for_key(ctx, caller, req.idempotency_key)
+    if record_id is None:
+        record_id = _reserve(ctx, caller, req)
+    return _outcome(drive(ctx, installer, record_id))
+
+
+def drive(ctx: Context, installer: Installer, record_id: int) -> CreationRow:
+    """Run the creation's lifecycle until it is READY or FAILED, or another worker holds it.
+
+    Raises:
+        IcUnavailable: the IC kept failing to answer; the record stays where it is, for reconciliation.
+        IcError: a definite failure (the record is FAILED and its canister, if any, in the spare pool).
+    """
+    token = _claim_token(ctx)
+    failures = 0
+    for _ in range(_MAX_STEPS):
+        row = _claim(ctx, record_id, token)
+        if row is None or lifecycle.is_terminal(row.state):
+            return _load(ctx, record_id)
+        try:
+            _STEPS[row.state](ctx, installer, row)
+        except IcUnavailable:
+            failures += 1
+            if failures >= ctx.ic_retries:
+                raise
+            time.sleep(0.05 * 2**failures)
+    raise IcUnavailable(f"creation {record_id} did not finish in {_MAX_STEPS} steps")
+
+
+def reconcile(ctx: Context, installer: Installer) -> dict[str, int]:
+    """Finish or undo every creation left unfinished by a process that stopped; returns counts by outcome."""
+    counts = {"ready": 0, "failed": 0, "skipped": 0, "unavailable": 0}
+    with ctx.store.read() as repo:
+        pending = repo.unfinished_creations()
+    for row in pending:
+        if not _claim_is_stale(row, ctx.now()):
+            counts["skipped"] += 1
+            continue
+        try:
+            final = drive(ctx, installer, row.id)
+        except IcUnavailable:
+            counts["unavailable"] += 1
+            continue
+        except FactoryError:
+            counts["failed"] += 1
+            continue
+        counts["ready" if final.state is State.READY else "skipped"] += 1
+    return counts
+
+
+# reservation ---------------------------------------------------------------------------------------
+
+
+def _reserve(ctx: Context, caller: Principal, req: CreateInstallRequest) -> int:
+    balance, fee, creation_fee = ctx.ic.cycles_balance(), ctx.ic.ledger_fee(), ctx.ic.creation_fee()
+    now = ctx.now()
+    with ctx.store.write() as repo:
+        settings = settings_of(repo, lock="share")
+        require_caller(settings, caller)
+        check_cycles(balance - repo.inflight_cycles(), req.cycles, fee, creation_fee, settings)
+        quota = repo.lock_caller(caller)
+        check_quota(quota.quota_used, settings)
+        check_rate(repo.count_requested_since(caller, now - DAY_NS), settings)
+        module_hash = module_of(repo.get_upload(req.upload_id), caller)
+        controllers = final_controllers(caller, req.extra_controllers, ctx.ic.sender, req.handoff)
+        if req.idempotency_key is not None:
+            existing = repo.find_by_key(caller, req.idempotency_key)
+            if existing is not None:
+                return existing.id
+        record_id = repo.insert_creation(
+            CreationRow(
+                id=0,
+                owner=caller,
+                canister_id=None,
+                upload_id=req.upload_id,
+                module_hash=module_hash,
+                mode=req.mode,
+                cycles=req.cycles,
+                handoff=req.handoff,
+                controllers=controllers,
+                init_arg=req.init_arg,
+                state=lifecycle.next_state(State.REQUESTED, Event.RESERVE),
+                created_at_time_ns=repo.next_created_at_time(now),
+                idempotency_key=req.idempotency_key,
+                cycles_used=None,
+                error=None,
+                requested_at_ns=now,
+                updated_at_ns=now,
+                claimed_by=None,
+                claimed_until_ns=None,
+            )
+        )
+        repo.adjust_quota(caller, +1)
+    return record_id
+
+
+def module_of(upload: Upload | None, caller: Principal) -> bytes:
+    """The committed module of ``caller``'s upload, with the reference's error texts."""
+    if upload is None:
+        raise NotFound(upload_rules.UPLOAD_NOT_FOUND)
+    if upload.owner != caller:
+        raise PermissionDenied(NOT_OWNER_OF_UPLOAD)
+    if upload.module_hash is None:
+        raise Conflict(upload_rules.NOT_COMMITTED)
+    return upload.module_hash
+
+
+def _existing_for_key(ctx: Context, caller: Principal, key: str | None) -> int | None:
+    if key is None:
+        return None
+    with ctx.store.read() as repo:
+        row = repo.find_by_key(caller, key)
+    return None if row is None else row.id
+
+
+# the steps -----------------------------------------------------------------------------------------
+
+
+def _step_reserved(ctx: Context, installer: Installer, row: CreationRow) -> None:
+    if _claim_spare(ctx, row):
+        return
+    try:
+        created = ctx.ic.create_canister(
+            amount=row.cycles,
+            settings=CanisterSettings(controllers=(ctx.ic.sender,)),
+            created_at_time=row.created_at_time_ns,
+        )
+    except (CyclesLedgerError, IcReject) as exc:
+        _transition(ctx, row, Event.CREATE_FAILED, error=f"create_canister failed: {exc}")
+        raise _prefixed(exc, "create_canister failed") from exc
+    used = row.cycles + ctx.ic.ledger_fee()
+    _transition(ctx, row, Event.CREATE_OK, canister_id=created.canister_id, cycles_used=used)
+
+
+def _claim_spare(ctx: Context, row: CreationRow) -> bool:
+    with ctx.store.write() as repo:
+        spare = repo.take_spare()
+        if spare is None:
+            return False
+        _persist(repo, ctx, row, Event.CLAIM_SPARE, canister_id=spare, cycles_used=0)
+    return True
+
+
+def _step_created(ctx: Context, installer: Installer, row: CreationRow) -> None:
+    canister_id = _canister(row)
+    current = ctx.ic.read_module_hash(canister_id=canister_id)
+    if current != row.module_hash:
+        mode = InstallMode.INSTALL if current is None else InstallMode.REINSTALL
+        try:
+            installer.install(canister_id, mode, row.module_hash, row.init_arg)
+        except IcReject as exc:
+            _recycle(ctx, row, f"install_code failed: {exc.reject_message}")
+            raise _prefixed(exc, "install_code failed") from exc
+    _transition(ctx, row, Event.INSTALL_OK)
+
+
+def _step_installed(ctx: Context, installer: Installer, row: CreationRow) -> None:
+    canister_id = _canister(row)
+    if set(ctx.ic.read_controllers(canister_id=canister_id)) != set(row.controllers):
+        try:
+            ctx.ic.update_settings(canister_id=canister_id, settings=CanisterSettings(controllers=row.controllers))
+        except IcReject as exc:
+            _recycle(ctx, row, f"update_settings failed: {exc.reject_message}")
+            raise _prefixed(exc, "update_settings failed") from exc
+        have = set(ctx.ic.read_controllers(canister_id=canister_id))
+        if have != set(row.controllers):
+            message = f"controllers after update_settings are {_texts(have)}, expected {_texts(row.controllers)}"
+            _recycle(ctx, row, message)
+            raise IcReject(5, message)
+    with ctx.store.write() as repo:
+        _persist(repo, ctx, row, Event.SETTLE_OK)
+        repo.record_created(row.owner, ctx.now())
+
+
+def _step_recovering(ctx: Context, installer: Installer, row: CreationRow) -> None:
+    _recycle(ctx, row, row.error or "recovery after a failed step")
+
+
+_STEPS: dict[State, Callable[[Context, Installer, CreationRow], None]] = {
+    State.RESERVED: _step_reserved,
+    State.CREATED: _step_created,
+    State.INSTALLED: _step_installed,
+    State.RECOVERING: _step_recovering,
+}
+
+
+def _recycle(ctx: Context, row: CreationRow, error: str) -> None:
+    """Give up on a creation whose canister exists: the canister joins the spare pool if we still control it."""
+    if row.state is not State.RECOVERING:
+        row = _transition(ctx, row, Event.STEP_FAILED, error=error)
+    canister_id = _canister(row)
+    try:
+        controlled = ctx.ic.sender in ctx.ic.read_controllers(canister_id=canister_id)
+    except IcError:
+        return  # stays RECOVERING; the next reconciliation tries again
+    with ctx.store.write() as repo:
+        if controlled:
+            repo.add_spare(canister_id, row.id, ctx.now())
+        _persist(repo, ctx, row, Event.RECYCLE, error=error)
+
+
+# reinstall / upgrade of an existing canister ------------------------------------------------------
+
+
+def _reinstall_existing(
+    ctx: Context, installer: Installer, caller: Principal, req: CreateInstallRequest
+) -> CreateInstallResponse:
+    assert req.canister_id is not None
+    canister_id = req.canister_id
+    with ctx.store.read() as repo:
+        settings = settings_of(repo)
+        require_caller(settings, caller)
+        module_hash = module_of(repo.get_upload(req.upload_id), caller)
+        entry = repo.find_by_canister(canister_id)
+    if entry is None or entry.owner != caller:
+        raise PermissionDenied(f"canister {canister_id} was not created by this factory for you")
+    if ctx.ic.sender not in ctx.ic.read_controllers(canister_id=canister_id):
+        raise PermissionDenied(f"the factory no longer controls canister {canister_id}: it was handed off")
+    used = _top_up(ctx, canister_id, req.cycles, settings) if req.cycles else 0
+    installer.install(canister_id, _IC_MODES[req.mode], module_hash, req.init_arg)
+    with ctx.store.write() as repo:
+        repo.update_creation(entry.id, module_hash=module_hash, mode=req.mode, updated_at_ns=ctx.now())
+    return CreateInstallResponse(canister_id, module_hash.hex(), used)
+
+
+def _top_up(ctx: Context, canister_id: Principal, cycles: int, settings: Settings) -> int:
+    fee = ctx.ic.ledger_fee()
+    require_cycles_left(ctx.ic.cycles_balance(), cycles + fee, settings)
+    with ctx.store.write() as repo:
+        created_at_time = repo.next_created_at_time(ctx.now())
+    ctx.ic.withdraw(amount=cycles, to=canister_id, created_at_time=created_at_time)
+    return cycles + fee
+
+
+# bookkeeping ---------------------------------------------------------------------------------------
+
+
+def _transition(ctx: Context, row: CreationRow, event: Event, **fields: object) -> CreationRow:
+    with ctx.store.write() as repo:
+        return _persist(repo, ctx, row, event, **fields)
+
+
+def _persist(repo: FactoryRepo, ctx: Context, row: CreationRow, event: Event, **fields: object) -> CreationRow:
+    """Move ``row`` along ``event`` (the table decides the new state) and save it with ``fields``."""
+    state = lifecycle.next_state(row.state, event)
+    now = ctx.now()
+    repo.update_creation(row.id, state=state, updated_at_ns=now, **fields)
+    if state is State.FAILED:
+        repo.adjust_quota(row.owner, -1)
+    return replace(row, state=state, updated_at_ns=now, **fields)  # type: ignore[arg-type]
+
+
+def _claim(ctx: Context, record_id: int, token: str) -> CreationRow | None:
+    """Take the record for this drive, unless another live worker holds it (then None)."""
+    now = ctx.now()
+    with ctx.store.write() as repo:
+        row = repo.get_creation(record_id, lock=True)
+        if row is None:
+            raise NotFound(f"creation {record_id} not found")
+        if lifecycle.is_terminal(row.state):
+            return row
+        if row.claimed_by not in (None, token) and not _claim_is_stale(row, now):
+            return None
+        repo.claim(record_id, token, now + LEASE_NS)
+    return row
+
+
+def _claim_token(ctx: Context) -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+
+
+def _claim_is_stale(row: CreationRow, now: int) -> bool:
+    """A claim is stale when it expired, or when its process (on this host) is gone."""
+    if row.claimed_by is None or (row.claimed_until_ns or 0) < now:
+        return True
+    host, _, rest = row.claimed_by.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    return not _process_alive(int(pid_text))
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _load(ctx: Context, record_id: int) -> CreationRow:
+    with ctx.store.read() as repo:
+        row = repo.get_creation(record_id)
+    if row is None:
+        raise NotFound(f"creation {record_id} not found")
+    return row
+
+
+def _outcome(row: CreationRow) -> CreateInstallResponse:
+    if row.state is State.READY and row.canister_id is not None:
+        return CreateInstallResponse(row.canister_id, row.module_hash.hex(), row.cycles_used or 0)
+    if row.state is State.FAILED:
+        raise Conflict(f"this creation failed: {row.error}")
+    raise CreationInProgress(f"creation {row.id} is in progress ({row.state.value}); retry with the same key")
+
+
+def _canister(row: CreationRow) -> Principal:
+    if row.canister_id is None:
+        raise lifecycle.InvalidTransition(f"creation {row.id} in {row.state.value} has no canister id")
+    return row.canister_id
+
+
+def _prefixed(exc: IcError, prefix: str) -> IcError:
+    if isinstance(exc, IcReject):
+        return IcReject(exc.reject_code, f"{prefix}: {exc.reject_message}", exc.error_code)
+    prefixed = IcError(f"{prefix}: {exc}")
+    prefixed.code = exc.code
+    return prefixed
+
+
+def _texts(principals: Iterable[Principal]) -> str:
+    return "[" + ", ".join(sorted(p.to_text() for p in principals)) + "]"

@@ -1,0 +1,105 @@
+"""``Factory``: the factory's methods, one per method of its interface, each taking the caller's principal."""
+
+from __future__ import annotations
+
+from canister_factory._core.config import InitArg, Settings
+from canister_factory._core.model import (
+    CallerStats,
+    CanisterPage,
+    ConfigView,
+    CreateInstallRequest,
+    CreateInstallResponse,
+    FactoryStats,
+    UploadInfo,
+)
+from canister_factory._core.principal import Principal
+from canister_factory._version import __version__
+from canister_factory.service import admin, creations, uploads
+from canister_factory.service.context import Context
+from canister_factory.service.installer import Installer
+
+
+class Factory:
+    """The use cases over one store and one IC port. Build it with ``canister_factory.bootstrap``."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.installer = Installer(ctx.store, ctx.ic, ctx.now)
+
+    @property
+    def principal(self) -> Principal:
+        """The factory's own identity on the IC (the controller it creates canisters as)."""
+        return self.ctx.ic.sender
+
+    def deploy(self, deployer: Principal, init: InitArg | None = None, *, network: str = "embedded") -> Settings:
+        return admin.deploy(self.ctx, deployer, init, network=network)
+
+    # uploads
+
+    def create_upload(self, caller: Principal) -> int:
+        return uploads.create_upload(self.ctx, caller)
+
+    def put_chunk(self, caller: Principal, upload_id: int, chunk: bytes, index: int | None = None) -> int:
+        return uploads.put_chunk(self.ctx, caller, upload_id, chunk, index)
+
+    def commit_upload(self, caller: Principal, upload_id: int, expected_sha256_hex: str) -> str:
+        return uploads.commit_upload(self.ctx, caller, upload_id, expected_sha256_hex)
+
+    def clear_upload(self, caller: Principal, upload_id: int) -> None:
+        uploads.clear_upload(self.ctx, caller, upload_id)
+
+    def get_upload_info(self, caller: Principal, upload_id: int) -> UploadInfo:
+        return uploads.get_upload_info(self.ctx, caller, upload_id)
+
+    # canisters
+
+    def create_and_install_with(self, caller: Principal, request: CreateInstallRequest) -> CreateInstallResponse:
+        return creations.create_and_install_with(self.ctx, self.installer, caller, request)
+
+    def list_my_canisters(self, caller: Principal, cursor: int | None = None, limit: int | None = None) -> CanisterPage:
+        return admin.list_canisters(self.ctx, caller, caller, cursor, limit)
+
+    def list_canisters(self, caller: Principal, cursor: int | None = None, limit: int | None = None) -> CanisterPage:
+        return admin.list_canisters(self.ctx, caller, None, cursor, limit)
+
+    def reconcile(self) -> dict[str, int]:
+        """Finish or undo creations left unfinished by a process that stopped (run at start-up)."""
+        return creations.reconcile(self.ctx, self.installer)
+
+    # admin
+
+    def set_emergency_stop(self, caller: Principal, stopped: bool) -> None:
+        admin.set_emergency_stop(self.ctx, caller, stopped)
+
+    def set_allowlist(self, caller: Principal, allowlist: list[Principal] | None) -> None:
+        admin.set_allowlist(self.ctx, caller, allowlist)
+
+    def add_admin(self, caller: Principal, principal: Principal) -> None:
+        admin.add_admin(self.ctx, caller, principal)
+
+    def remove_admin(self, caller: Principal, principal: Principal) -> None:
+        admin.remove_admin(self.ctx, caller, principal)
+
+    def cleanup_expired_uploads_manual(self, caller: Principal) -> int:
+        return uploads.cleanup_expired_uploads_manual(self.ctx, caller)
+
+    def cleanup_expired_uploads(self) -> int:
+        """The timer's cleanup (no caller)."""
+        return uploads.cleanup_expired(self.ctx)
+
+    # queries
+
+    def get_config(self) -> ConfigView:
+        return admin.get_config(self.ctx)
+
+    def my_stats(self, caller: Principal) -> CallerStats:
+        return admin.my_stats(self.ctx, caller)
+
+    def get_factory_stats(self) -> FactoryStats:
+        return admin.get_factory_stats(self.ctx)
+
+    def health_check(self) -> str:
+        return admin.health_check(self.ctx)
+
+    def version(self) -> str:
+        return __version__

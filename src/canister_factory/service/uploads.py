@@ -1,0 +1,151 @@
+"""Uploads: create, put chunks, commit with SHA-256, clear, inspect, expire."""
+
+from __future__ import annotations
+
+import hashlib
+
+from canister_factory._core import uploads as rules
+from canister_factory._core.access import require_admin, require_caller
+from canister_factory._core.config import Settings
+from canister_factory._core.creation import require_cycles_left
+from canister_factory._core.errors import Conflict
+from canister_factory._core.model import UploadInfo
+from canister_factory._core.principal import Principal
+from canister_factory.service.context import Context, settings_of
+from canister_factory.store.factory_repo import FactoryRepo
+from canister_factory.wasm_stream import ModuleStreamCheck
+
+CLEANUP_BATCH = 32
+
+
+def create_upload(ctx: Context, caller: Principal) -> int:
+    """Open a new upload owned by ``caller``; returns its id."""
+    with ctx.store.read() as repo:
+        settings = settings_of(repo)
+    require_caller(settings, caller)
+    require_cycles_left(ctx.ic.cycles_balance(), 1, settings)
+    now = ctx.now()
+    with ctx.store.write() as repo:
+        settings = settings_of(repo, lock="share")
+        require_caller(settings, caller)
+        _remove_expired(repo, settings, now, CLEANUP_BATCH)
+        rules.check_open_upload_limit(repo.count_uploads(caller, committed=False), settings)
+        upload_id = repo.allocate_upload_id()
+        repo.insert_upload(rules.Upload(upload_id, caller, now, now, 0, 0, None))
+        repo.bump(active_uploads=1)
+    return upload_id
+
+
+def put_chunk(ctx: Context, caller: Principal, upload_id: int, chunk: bytes, index: int | None = None) -> int:
+    """Add ``chunk`` to an open upload (at ``index`` if given: a retry is idempotent); returns the total length."""
+    rules.check_chunk_size(len(chunk))
+    digest = hashlib.sha256(chunk).digest()
+    now = ctx.now()
+    with ctx.store.write() as repo:
+        settings = settings_of(repo, lock="share")
+        require_caller(settings, caller)
+        upload = rules.writable(_live_upload(repo, upload_id, settings, now), caller)
+        same = None
+        if index is not None and index < upload.chunk_count:
+            same = repo.chunk_hash(upload_id, index) == digest
+        if rules.plan_chunk(upload, index, len(chunk), same, settings) is rules.ChunkAction.REPEAT:
+            repo.touch_upload(upload_id, now)
+            return upload.total_len
+        return repo.append_chunk(upload, chunk, digest, now)
+
+
+def commit_upload(ctx: Context, caller: Principal, upload_id: int, expected_sha256_hex: str) -> str:
+    """Check the upload's SHA-256 and that it is a Wasm module, then keep it as a reusable module.
+
+    The bytes are hashed and checked chunk by chunk, in constant memory. If they hash to a module that is
+    already stored, this upload shares it. Returns the hash in lower-case hex.
+    """
+    expected = rules.parse_expected_hash(expected_sha256_hex)
+    with ctx.store.read() as repo:
+        settings = settings_of(repo)
+        require_caller(settings, caller)
+        upload = rules.writable(_live_upload(repo, upload_id, settings, ctx.now()), caller)
+        actual = _hash_and_check(repo, upload_id, settings)
+    rules.check_hash(expected, actual)
+    with ctx.store.write() as repo:
+        settings = settings_of(repo, lock="share")
+        require_caller(settings, caller)
+        current = rules.writable(repo.get_upload(upload_id, lock=True), caller)
+        if (current.chunk_count, current.total_len) != (upload.chunk_count, upload.total_len):
+            raise Conflict("the upload changed while it was being committed; commit it again")
+        rules.check_module_limit(repo.count_uploads(caller, committed=True), settings)
+        repo.commit_upload(current, actual, ctx.now())
+    return actual.hex()
+
+
+def clear_upload(ctx: Context, caller: Principal, upload_id: int) -> None:
+    """Remove an upload (open or committed) that ``caller`` owns."""
+    with ctx.store.write() as repo:
+        require_caller(settings_of(repo, lock="share"), caller)
+        upload = rules.owned(repo.get_upload(upload_id, lock=True), caller)
+        repo.delete_upload(upload)
+        repo.bump(active_uploads=-1)
+
+
+def get_upload_info(ctx: Context, caller: Principal, upload_id: int) -> UploadInfo:
+    """The upload's owner, chunk digests, length, committed hash and creation time."""
+    with ctx.store.read() as repo:
+        upload = rules.readable(repo.get_upload(upload_id), caller)
+        if upload.module_hash is None:
+            chunks = repo.upload_chunk_hashes(upload_id)
+        else:
+            chunks = repo.module_chunk_hashes(upload.module_hash)
+        total = upload.total_len
+    return UploadInfo(upload.owner, tuple(chunks), total, upload.module_hash, upload.created_at_ns)
+
+
+def cleanup_expired_uploads_manual(ctx: Context, caller: Principal) -> int:
+    """Admin only: remove every expired open upload now; returns how many."""
+    removed = 0
+    while True:
+        with ctx.store.write() as repo:
+            settings = settings_of(repo, lock="share")
+            require_admin(settings, caller)
+            batch = _remove_expired(repo, settings, ctx.now(), CLEANUP_BATCH)
+        removed += batch
+        if batch < CLEANUP_BATCH:
+            return removed
+
+
+def cleanup_expired(ctx: Context) -> int:
+    """The timer's cleanup: like the manual one, without the admin check."""
+    removed = 0
+    while True:
+        with ctx.store.write() as repo:
+            batch = _remove_expired(repo, settings_of(repo, lock="share"), ctx.now(), CLEANUP_BATCH)
+        removed += batch
+        if batch < CLEANUP_BATCH:
+            return removed
+
+
+def _remove_expired(repo: FactoryRepo, settings: Settings, now: int, limit: int) -> int:
+    expired = repo.expired_uploads(rules.expiry_cutoff(now, settings), limit)
+    for upload in expired:
+        repo.delete_upload(upload)
+    if expired:
+        repo.bump(active_uploads=-len(expired))
+    return len(expired)
+
+
+def _live_upload(repo: FactoryRepo, upload_id: int, settings: Settings, now: int) -> rules.Upload | None:
+    """The upload, or None if it does not exist or has expired (it is then as good as removed)."""
+    upload = repo.get_upload(upload_id)
+    if upload is not None and rules.is_expired(upload, now, settings):
+        return None
+    return upload
+
+
+def _hash_and_check(repo: FactoryRepo, upload_id: int, settings: Settings) -> bytes:
+    hasher = hashlib.sha256()
+    check = ModuleStreamCheck(max_size=settings.max_upload_size)
+    for data_id in repo.upload_chunk_ids(upload_id):
+        data = repo.chunk(data_id)
+        hasher.update(data)
+        check.feed(data)
+    check.finish()
+    return hasher.digest()

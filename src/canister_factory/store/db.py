@@ -1,0 +1,152 @@
+"""The database: one SQLAlchemy engine for SQLite or PostgreSQL, transactions, and schema migrations.
+
+Every table of the factory and of the embedded IC lives in one database, so processes that share the database
+share one factory and one IC. Write transactions are serialised where it matters:
+
+* SQLite: every write transaction starts with ``BEGIN IMMEDIATE``, taking the database's write lock at once, so
+  two writers never interleave (WAL mode lets readers go on meanwhile). ``busy_timeout`` makes a second writer
+  wait instead of failing.
+* PostgreSQL: transactions run at READ COMMITTED and take row locks (``SELECT ... FOR UPDATE`` / ``FOR SHARE``)
+  on the rows a rule reads before it writes: the factory's settings row for emergency stop and admin changes, a
+  caller's quota row for reservations. Row locks rather than SERIALIZABLE because they make a conflicting writer
+  wait instead of failing with a serialization error that every caller would have to retry.
+
+Migrations are a linear list of steps, applied in order at start under the write lock and recorded in
+``schema_version``. We keep this small runner instead of Alembic: the schema is created by the program itself at
+start (there is no operator-run migration step), and one ordered list of steps covers both dialects.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from canister_factory._core.errors import StoreError
+
+metadata = sa.MetaData()
+
+schema_version = sa.Table(
+    "schema_version",
+    metadata,
+    sa.Column("component", sa.String(64), primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    """One step of a component's schema history: ``apply`` runs inside the migration transaction."""
+
+    version: int
+    description: str
+    apply: Callable[[Connection], None]
+
+
+class Database:
+    """An engine plus the transaction discipline above. Build one per process with ``Database.open``."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._migrated: set[str] = set()
+        self._lock = threading.Lock()
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.engine.dialect.name
+
+    @classmethod
+    def open(cls, url: str) -> Database:
+        """Open ``sqlite:///path`` or ``postgresql://...`` (``postgresql+psycopg`` is implied)."""
+        if url.startswith("postgresql://") or url.startswith("postgres://"):
+            url = "postgresql+psycopg://" + url.split("://", 1)[1]
+        if url.startswith("sqlite"):
+            return cls(_sqlite_engine(url))
+        return cls(sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10))
+
+    @classmethod
+    def for_state_dir(cls, state_dir: Path) -> Database:
+        """The default store: one SQLite file, ``factory.sqlite3``, in the state directory."""
+        state_dir.mkdir(parents=True, exist_ok=True)
+        return cls.open(f"sqlite:///{state_dir / 'factory.sqlite3'}")
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A write transaction: committed if the block returns, rolled back if it raises."""
+        with self._translate(), self.engine.connect() as conn:
+            if self.dialect == "sqlite":
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            else:
+                conn.begin()
+            try:
+                yield conn
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read-only transaction with a consistent snapshot."""
+        with self._translate(), self.engine.connect() as conn:
+            if self.dialect == "sqlite":
+                conn.exec_driver_sql("BEGIN")
+            else:
+                conn.begin()
+            try:
+                yield conn
+            finally:
+                conn.rollback()
+
+    def migrate(self, component: str, steps: list[Migration]) -> None:
+        """Bring ``component``'s tables up to the last of ``steps``; a no-op when they already are."""
+        if component in self._migrated:
+            return
+        with self._lock:
+            with self.write() as conn:
+                schema_version.create(conn, checkfirst=True)
+                current = conn.execute(
+                    sa.select(schema_version.c.version).where(schema_version.c.component == component)
+                ).scalar()
+                current = current or 0
+                for step in steps:
+                    if step.version <= current:
+                        continue
+                    step.apply(conn)
+                    current = step.version
+                conn.execute(sa.delete(schema_version).where(schema_version.c.component == component))
+                conn.execute(sa.insert(schema_version).values(component=component, version=current))
+            self._migrated.add(component)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    @contextlib.contextmanager
+    def _translate(self) -> Iterator[None]:
+        try:
+            yield
+        except SQLAlchemyError as exc:
+            raise StoreError(f"database error: {exc.__class__.__name__}: {exc}") from exc
+
+
+def _sqlite_engine(url: str) -> Engine:
+    engine = sa.create_engine(url, connect_args={"check_same_thread": False, "isolation_level": None})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=60000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    return engine

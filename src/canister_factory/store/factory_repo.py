@@ -1,0 +1,551 @@
+"""The factory's repository: every query the service layer makes, over one open transaction.
+
+``FactoryStore.write()`` / ``read()`` open a transaction (see ``db``) and yield a ``FactoryRepo`` bound to it.
+Row locks (``FOR UPDATE`` / ``FOR SHARE``) are rendered on PostgreSQL and are no-ops on SQLite, where the whole
+write transaction already holds the database's write lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from canister_factory._core.config import Settings
+from canister_factory._core.lifecycle import State
+from canister_factory._core.model import Mode
+from canister_factory._core.principal import Principal
+from canister_factory._core.uploads import Upload
+from canister_factory.store import factory_tables as t
+from canister_factory.store.db import Database
+
+_OPEN_STATES = [s.value for s in State if s not in (State.READY, State.FAILED)]
+
+
+@dataclass(frozen=True, slots=True)
+class CreationRow:
+    """A row of the registry (``canisters``): one creation and the canister it made."""
+
+    id: int
+    owner: Principal
+    canister_id: Principal | None
+    upload_id: int
+    module_hash: bytes
+    mode: Mode
+    cycles: int
+    handoff: bool
+    controllers: tuple[Principal, ...]
+    init_arg: bytes
+    state: State
+    created_at_time_ns: int
+    idempotency_key: str | None
+    cycles_used: int | None
+    error: str | None
+    requested_at_ns: int
+    updated_at_ns: int
+    claimed_by: str | None
+    claimed_until_ns: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class CallerQuota:
+    quota_used: int
+    created_count: int
+    last_created_at_ns: int | None
+
+
+class FactoryStore:
+    """Opens transactions on the factory's tables; migrates them on first use."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        db.migrate("factory", t.MIGRATIONS)
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[FactoryRepo]:
+        with self.db.write() as conn:
+            yield FactoryRepo(conn)
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[FactoryRepo]:
+        with self.db.read() as conn:
+            yield FactoryRepo(conn)
+
+
+class FactoryRepo:
+    """Queries over one transaction. Methods named ``lock_*`` take row locks on PostgreSQL."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self._pg = conn.dialect.name == "postgresql"
+
+    # the factory's key ----------------------------------------------------------------------------
+
+    def factory_key(self, make_pem: Callable[[], str]) -> str:
+        """The PEM of the factory's own identity, created with ``make_pem`` the first time (race-free)."""
+        query = sa.select(t.keys.c.pem).where(t.keys.c.id == 1)
+        existing = self.conn.execute(query).scalar()
+        if existing is not None:
+            return str(existing)
+        self.conn.execute(_insert_ignore(self._pg, t.keys).values(id=1, pem=make_pem()))
+        return str(self.conn.execute(sa.select(t.keys.c.pem).where(t.keys.c.id == 1)).scalar_one())
+
+    # settings -------------------------------------------------------------------------------------
+
+    def is_deployed(self) -> bool:
+        return self.conn.execute(sa.select(t.settings.c.id)).first() is not None
+
+    def load_settings(self, *, lock: str | None = None) -> Settings | None:
+        """The settings, or None before deploy. ``lock`` is ``"share"`` or ``"update"`` (PostgreSQL)."""
+        query = sa.select(t.settings).where(t.settings.c.id == 1)
+        if lock is not None:
+            query = query.with_for_update(read=lock == "share")
+        row = self.conn.execute(query).mappings().first()
+        if row is None:
+            return None
+        admins = frozenset(self._principals(t.admins))
+        allowlist = frozenset(self._principals(t.allowlist)) if row["allowlist_enabled"] else None
+        return Settings(
+            max_canisters_per_caller=row["max_canisters_per_caller"],
+            min_factory_cycles=int(row["min_factory_cycles"]),
+            max_upload_size=row["max_upload_size"],
+            upload_ttl_ns=row["upload_ttl_ns"],
+            allowlist=allowlist,
+            admins=admins,
+            emergency_stop=row["emergency_stop"],
+            max_creations_per_day=row["max_creations_per_day"],
+            max_active_uploads_per_caller=row["max_active_uploads_per_caller"],
+            max_modules_per_caller=row["max_modules_per_caller"],
+        )
+
+    def insert_settings(self, settings: Settings, *, deployer: Principal, now_ns: int, network: str) -> None:
+        self.conn.execute(
+            sa.insert(t.settings).values(
+                id=1,
+                deployed_at_ns=now_ns,
+                deployer=deployer.to_text(),
+                max_canisters_per_caller=settings.max_canisters_per_caller,
+                min_factory_cycles=str(settings.min_factory_cycles),
+                max_upload_size=settings.max_upload_size,
+                upload_ttl_ns=settings.upload_ttl_ns,
+                allowlist_enabled=settings.allowlist is not None,
+                emergency_stop=settings.emergency_stop,
+                max_creations_per_day=settings.max_creations_per_day,
+                max_active_uploads_per_caller=settings.max_active_uploads_per_caller,
+                max_modules_per_caller=settings.max_modules_per_caller,
+                network=network,
+            )
+        )
+        self.conn.execute(
+            sa.insert(t.counters).values(
+                id=1,
+                next_upload_id=1,
+                total_canisters_created=0,
+                active_uploads=0,
+                unique_callers=0,
+                last_created_at_time_ns=0,
+            )
+        )
+        self.set_admins(settings.admins)
+        self.set_allowlist(settings.allowlist)
+
+    def network(self) -> str | None:
+        return self.conn.execute(sa.select(t.settings.c.network)).scalar()
+
+    def set_emergency_stop(self, stopped: bool) -> None:
+        self.conn.execute(sa.update(t.settings).values(emergency_stop=stopped))
+
+    def set_allowlist(self, allowlist: frozenset[Principal] | None) -> None:
+        self.conn.execute(sa.update(t.settings).values(allowlist_enabled=allowlist is not None))
+        self.conn.execute(sa.delete(t.allowlist))
+        if allowlist:
+            self.conn.execute(sa.insert(t.allowlist), [{"principal": p.to_text()} for p in allowlist])
+
+    def set_admins(self, admins: frozenset[Principal]) -> None:
+        self.conn.execute(sa.delete(t.admins))
+        self.conn.execute(sa.insert(t.admins), [{"principal": p.to_text()} for p in admins])
+
+    def store_canister(self) -> Principal | None:
+        text = self.conn.execute(sa.select(t.settings.c.store_canister)).scalar()
+        return None if text is None else Principal.from_text(text)
+
+    def set_store_canister(self, canister_id: Principal) -> None:
+        self.conn.execute(sa.update(t.settings).values(store_canister=canister_id.to_text()))
+
+    def _principals(self, table: sa.Table) -> Iterator[Principal]:
+        for (text,) in self.conn.execute(sa.select(table.c.principal)):
+            yield Principal.from_text(text)
+
+    # counters -------------------------------------------------------------------------------------
+
+    def counters(self) -> dict[str, int]:
+        row = self.conn.execute(sa.select(t.counters).where(t.counters.c.id == 1)).mappings().one()
+        return {k: int(v) for k, v in row.items() if k != "id"}
+
+    def allocate_upload_id(self) -> int:
+        col = t.counters.c.next_upload_id
+        return int(self.conn.execute(sa.update(t.counters).values(next_upload_id=col + 1).returning(col - 1)).scalar_one())
+
+    def next_created_at_time(self, now_ns: int) -> int:
+        """A ``created_at_time`` for the cycles ledger that no other creation of this factory uses."""
+        col = t.counters.c.last_created_at_time_ns
+        new = sa.case((col + 1 > now_ns, col + 1), else_=now_ns)
+        return int(self.conn.execute(sa.update(t.counters).values(last_created_at_time_ns=new).returning(col)).scalar_one())
+
+    def bump(self, **deltas: int) -> None:
+        values = {name: t.counters.c[name] + delta for name, delta in deltas.items() if delta}
+        if values:
+            self.conn.execute(sa.update(t.counters).values(**values))
+
+    # uploads --------------------------------------------------------------------------------------
+
+    def get_upload(self, upload_id: int, *, lock: bool = False) -> Upload | None:
+        query = sa.select(t.uploads).where(t.uploads.c.id == upload_id)
+        if lock:
+            query = query.with_for_update()
+        row = self.conn.execute(query).mappings().first()
+        return None if row is None else _upload(row)
+
+    def insert_upload(self, upload: Upload) -> None:
+        self.conn.execute(
+            sa.insert(t.uploads).values(
+                id=upload.id,
+                owner=upload.owner.to_text(),
+                created_at_ns=upload.created_at_ns,
+                last_activity_ns=upload.last_activity_ns,
+                total_len=upload.total_len,
+                chunk_count=upload.chunk_count,
+                module_hash=upload.module_hash,
+            )
+        )
+
+    def count_uploads(self, owner: Principal, *, committed: bool) -> int:
+        cond = t.uploads.c.module_hash.is_not(None) if committed else t.uploads.c.module_hash.is_(None)
+        query = sa.select(sa.func.count()).where(t.uploads.c.owner == owner.to_text(), cond)
+        return int(self.conn.execute(query).scalar_one())
+
+    def chunk_hash(self, upload_id: int, idx: int) -> bytes | None:
+        query = sa.select(t.upload_chunks.c.sha256).where(
+            t.upload_chunks.c.upload_id == upload_id, t.upload_chunks.c.idx == idx
+        )
+        value = self.conn.execute(query).scalar()
+        return None if value is None else bytes(value)
+
+    def append_chunk(self, upload: Upload, data: bytes, sha256: bytes, now_ns: int) -> int:
+        """Store ``data`` as the next chunk of ``upload``; returns the new total length."""
+        data_id = self.conn.execute(sa.insert(t.chunk_data).values(data=data).returning(t.chunk_data.c.id)).scalar_one()
+        self.conn.execute(
+            sa.insert(t.upload_chunks).values(
+                upload_id=upload.id, idx=upload.chunk_count, size=len(data), sha256=sha256, data_id=data_id
+            )
+        )
+        total = upload.total_len + len(data)
+        self.conn.execute(
+            sa.update(t.uploads)
+            .where(t.uploads.c.id == upload.id)
+            .values(total_len=total, chunk_count=upload.chunk_count + 1, last_activity_ns=now_ns)
+        )
+        return total
+
+    def touch_upload(self, upload_id: int, now_ns: int) -> None:
+        self.conn.execute(sa.update(t.uploads).where(t.uploads.c.id == upload_id).values(last_activity_ns=now_ns))
+
+    def upload_chunk_hashes(self, upload_id: int) -> list[bytes]:
+        query = (
+            sa.select(t.upload_chunks.c.sha256)
+            .where(t.upload_chunks.c.upload_id == upload_id)
+            .order_by(t.upload_chunks.c.idx)
+        )
+        return [bytes(h) for (h,) in self.conn.execute(query)]
+
+    def upload_chunk_ids(self, upload_id: int) -> list[int]:
+        """The ``chunk_data`` ids of an upload's chunks, in order (read them one by one with ``chunk``)."""
+        query = (
+            sa.select(t.upload_chunks.c.data_id)
+            .where(t.upload_chunks.c.upload_id == upload_id)
+            .order_by(t.upload_chunks.c.idx)
+        )
+        return [int(i) for (i,) in self.conn.execute(query)]
+
+    def chunk(self, data_id: int) -> bytes:
+        return bytes(self.conn.execute(sa.select(t.chunk_data.c.data).where(t.chunk_data.c.id == data_id)).scalar_one())
+
+    def commit_upload(self, upload: Upload, module_hash: bytes, now_ns: int) -> None:
+        """Turn ``upload`` into a module: its chunks become the module's, or are dropped if the module exists."""
+        chunks = t.upload_chunks
+        if self.module_size(module_hash) is None:
+            self.conn.execute(
+                sa.insert(t.modules).values(hash=module_hash, size=upload.total_len, created_at_ns=now_ns)
+            )
+            select = sa.select(
+                sa.literal(module_hash, sa.LargeBinary), chunks.c.idx, chunks.c.size, chunks.c.sha256, chunks.c.data_id
+            )
+            self.conn.execute(
+                sa.insert(t.module_chunks).from_select(
+                    ["module_hash", "idx", "size", "sha256", "data_id"], select.where(chunks.c.upload_id == upload.id)
+                )
+            )
+        else:
+            self._delete_chunk_data(sa.select(chunks.c.data_id).where(chunks.c.upload_id == upload.id))
+        self.conn.execute(sa.delete(chunks).where(chunks.c.upload_id == upload.id))
+        self.conn.execute(
+            sa.update(t.uploads)
+            .where(t.uploads.c.id == upload.id)
+            .values(module_hash=module_hash, last_activity_ns=now_ns)
+        )
+
+    def delete_upload(self, upload: Upload) -> None:
+        """Remove an upload; its module too once no upload and no unfinished creation uses it."""
+        chunks = t.upload_chunks
+        self._delete_chunk_data(sa.select(chunks.c.data_id).where(chunks.c.upload_id == upload.id))
+        self.conn.execute(sa.delete(chunks).where(chunks.c.upload_id == upload.id))
+        self.conn.execute(sa.delete(t.uploads).where(t.uploads.c.id == upload.id))
+        if upload.module_hash is not None:
+            self.collect_module(upload.module_hash)
+
+    def collect_module(self, module_hash: bytes) -> None:
+        """Delete a module nothing refers to any more."""
+        used_by_upload = sa.select(t.uploads.c.id).where(t.uploads.c.module_hash == module_hash).limit(1)
+        used_by_creation = (
+            sa.select(t.canisters.c.id)
+            .where(t.canisters.c.module_hash == module_hash, t.canisters.c.state.in_(_OPEN_STATES))
+            .limit(1)
+        )
+        if self.conn.execute(used_by_upload).first() or self.conn.execute(used_by_creation).first():
+            return
+        mc = t.module_chunks
+        self._delete_chunk_data(sa.select(mc.c.data_id).where(mc.c.module_hash == module_hash))
+        self.conn.execute(sa.delete(mc).where(mc.c.module_hash == module_hash))
+        self.conn.execute(sa.delete(t.modules).where(t.modules.c.hash == module_hash))
+
+    def expired_uploads(self, cutoff_ns: int, limit: int) -> list[Upload]:
+        query = (
+            sa.select(t.uploads)
+            .where(t.uploads.c.module_hash.is_(None), t.uploads.c.last_activity_ns < cutoff_ns)
+            .order_by(t.uploads.c.last_activity_ns)
+            .limit(limit)
+        )
+        return [_upload(row) for row in self.conn.execute(query).mappings()]
+
+    def _delete_chunk_data(self, ids: sa.Select[Any]) -> None:
+        self.conn.execute(sa.delete(t.chunk_data).where(t.chunk_data.c.id.in_(ids.scalar_subquery())))
+
+    # modules --------------------------------------------------------------------------------------
+
+    def module_size(self, module_hash: bytes) -> int | None:
+        value = self.conn.execute(sa.select(t.modules.c.size).where(t.modules.c.hash == module_hash)).scalar()
+        return None if value is None else int(value)
+
+    def module_chunk_hashes(self, module_hash: bytes) -> list[bytes]:
+        mc = t.module_chunks
+        query = sa.select(mc.c.sha256).where(mc.c.module_hash == module_hash).order_by(mc.c.idx)
+        return [bytes(h) for (h,) in self.conn.execute(query)]
+
+    def module_chunk_ids(self, module_hash: bytes) -> list[int]:
+        mc = t.module_chunks
+        query = sa.select(mc.c.data_id).where(mc.c.module_hash == module_hash).order_by(mc.c.idx)
+        return [int(i) for (i,) in self.conn.execute(query)]
+
+    def module_bytes(self, module_hash: bytes) -> bytes:
+        return b"".join(self.chunk(i) for i in self.module_chunk_ids(module_hash))
+
+    def count_modules(self) -> int:
+        return int(self.conn.execute(sa.select(sa.func.count()).select_from(t.modules)).scalar_one())
+
+    # callers --------------------------------------------------------------------------------------
+
+    def lock_caller(self, caller: Principal) -> CallerQuota:
+        """The caller's quota row, created if missing, locked for the rest of the transaction."""
+        text = caller.to_text()
+        inserted = self.conn.execute(
+            _insert_ignore(self._pg, t.caller_stats).values(
+                caller=text, quota_used=0, created_count=0, last_created_at_ns=None
+            )
+        )
+        if inserted.rowcount:
+            self.bump(unique_callers=1)
+        query = sa.select(t.caller_stats).where(t.caller_stats.c.caller == text).with_for_update()
+        row = self.conn.execute(query).mappings().one()
+        return CallerQuota(row["quota_used"], row["created_count"], row["last_created_at_ns"])
+
+    def caller_quota(self, caller: Principal) -> CallerQuota:
+        query = sa.select(t.caller_stats).where(t.caller_stats.c.caller == caller.to_text())
+        row = self.conn.execute(query).mappings().first()
+        if row is None:
+            return CallerQuota(0, 0, None)
+        return CallerQuota(row["quota_used"], row["created_count"], row["last_created_at_ns"])
+
+    def adjust_quota(self, caller: Principal, delta: int) -> None:
+        cs = t.caller_stats
+        self.conn.execute(sa.update(cs).where(cs.c.caller == caller.to_text()).values(quota_used=cs.c.quota_used + delta))
+
+    def record_created(self, caller: Principal, now_ns: int) -> None:
+        cs = t.caller_stats
+        self.conn.execute(
+            sa.update(cs)
+            .where(cs.c.caller == caller.to_text())
+            .values(created_count=cs.c.created_count + 1, last_created_at_ns=now_ns)
+        )
+        self.bump(total_canisters_created=1)
+
+    def count_requested_since(self, owner: Principal, since_ns: int) -> int:
+        c = t.canisters.c
+        query = sa.select(sa.func.count()).where(
+            c.owner == owner.to_text(), c.requested_at_ns >= since_ns, c.state != State.FAILED.value
+        )
+        return int(self.conn.execute(query).scalar_one())
+
+    # creations (the registry) ---------------------------------------------------------------------
+
+    def insert_creation(self, row: CreationRow) -> int:
+        values = _creation_values(row)
+        values.pop("id")
+        return int(self.conn.execute(sa.insert(t.canisters).values(**values).returning(t.canisters.c.id)).scalar_one())
+
+    def get_creation(self, record_id: int, *, lock: bool = False) -> CreationRow | None:
+        query = sa.select(t.canisters).where(t.canisters.c.id == record_id)
+        if lock:
+            query = query.with_for_update()
+        row = self.conn.execute(query).mappings().first()
+        return None if row is None else _creation(row)
+
+    def find_by_key(self, owner: Principal, key: str) -> CreationRow | None:
+        c = t.canisters.c
+        row = self.conn.execute(
+            sa.select(t.canisters).where(c.owner == owner.to_text(), c.idempotency_key == key)
+        ).mappings().first()
+        return None if row is None else _creation(row)
+
+    def find_by_canister(self, canister_id: Principal) -> CreationRow | None:
+        c = t.canisters.c
+        query = (
+            sa.select(t.canisters)
+            .where(c.canister_id == canister_id.to_text(), c.state == State.READY.value)
+            .order_by(c.id.desc())
+            .limit(1)
+        )
+        row = self.conn.execute(query).mappings().first()
+        return None if row is None else _creation(row)
+
+    def update_creation(self, record_id: int, **fields: Any) -> None:
+        values = {k: _column_value(k, v) for k, v in fields.items()}
+        self.conn.execute(sa.update(t.canisters).where(t.canisters.c.id == record_id).values(**values))
+
+    def list_creations(self, owner: Principal | None, cursor: int | None, limit: int) -> list[CreationRow]:
+        """Newest first; ``cursor`` is the id below which to continue."""
+        c = t.canisters.c
+        query = sa.select(t.canisters).order_by(c.id.desc()).limit(limit)
+        if owner is not None:
+            query = query.where(c.owner == owner.to_text())
+        if cursor is not None:
+            query = query.where(c.id < cursor)
+        return [_creation(row) for row in self.conn.execute(query).mappings()]
+
+    def inflight_cycles(self) -> int:
+        """Cycles promised to creations that have not yet called ``create_canister`` (state RESERVED)."""
+        query = sa.select(t.canisters.c.cycles).where(t.canisters.c.state == State.RESERVED.value)
+        return sum(int(c) for (c,) in self.conn.execute(query))
+
+    def unfinished_creations(self) -> list[CreationRow]:
+        query = sa.select(t.canisters).where(t.canisters.c.state.in_(_OPEN_STATES)).order_by(t.canisters.c.id)
+        return [_creation(row) for row in self.conn.execute(query).mappings()]
+
+    def claim(self, record_id: int, owner: str, until_ns: int) -> None:
+        self.update_creation(record_id, claimed_by=owner, claimed_until_ns=until_ns)
+
+    # spare pool -----------------------------------------------------------------------------------
+
+    def add_spare(self, canister_id: Principal, record_id: int, now_ns: int) -> None:
+        self.conn.execute(
+            _insert_ignore(self._pg, t.spares).values(
+                canister_id=canister_id.to_text(), added_at_ns=now_ns, from_record=record_id
+            )
+        )
+
+    def take_spare(self) -> Principal | None:
+        query = sa.select(t.spares.c.canister_id).order_by(t.spares.c.added_at_ns).limit(1)
+        if self._pg:
+            query = query.with_for_update(skip_locked=True)
+        text = self.conn.execute(query).scalar()
+        if text is None:
+            return None
+        self.conn.execute(sa.delete(t.spares).where(t.spares.c.canister_id == text))
+        return Principal.from_text(text)
+
+    def count_spares(self) -> int:
+        return int(self.conn.execute(sa.select(sa.func.count()).select_from(t.spares)).scalar_one())
+
+
+def _insert_ignore(pg: bool, table: sa.Table) -> Any:
+    return (postgresql.insert(table) if pg else sqlite.insert(table)).on_conflict_do_nothing()
+
+
+def _upload(row: Any) -> Upload:
+    return Upload(
+        id=int(row["id"]),
+        owner=Principal.from_text(row["owner"]),
+        created_at_ns=int(row["created_at_ns"]),
+        last_activity_ns=int(row["last_activity_ns"]),
+        total_len=int(row["total_len"]),
+        chunk_count=int(row["chunk_count"]),
+        module_hash=None if row["module_hash"] is None else bytes(row["module_hash"]),
+    )
+
+
+def _creation(row: Any) -> CreationRow:
+    cid = row["canister_id"]
+    used = row["cycles_used"]
+    return CreationRow(
+        id=int(row["id"]),
+        owner=Principal.from_text(row["owner"]),
+        canister_id=None if cid is None else Principal.from_text(cid),
+        upload_id=int(row["upload_id"]),
+        module_hash=bytes(row["module_hash"]),
+        mode=Mode(row["mode"]),
+        cycles=int(row["cycles"]),
+        handoff=bool(row["handoff"]),
+        controllers=tuple(Principal.from_text(p) for p in json.loads(row["controllers"])),
+        init_arg=bytes(row["init_arg"]),
+        state=State(row["state"]),
+        created_at_time_ns=int(row["created_at_time_ns"]),
+        idempotency_key=row["idempotency_key"],
+        cycles_used=None if used is None else int(used),
+        error=row["error"],
+        requested_at_ns=int(row["requested_at_ns"]),
+        updated_at_ns=int(row["updated_at_ns"]),
+        claimed_by=row["claimed_by"],
+        claimed_until_ns=row["claimed_until_ns"],
+    )
+
+
+def _creation_values(row: CreationRow) -> dict[str, Any]:
+    return {name: _column_value(name, getattr(row, name)) for name in CreationRow.__dataclass_fields__}
+
+
+def _column_value(name: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, Principal):
+        return value.to_text()
+    if isinstance(value, State | Mode):
+        return value.value
+    if name in ("cycles", "cycles_used"):
+        return str(value)
+    if name == "controllers":
+        return json.dumps([p.to_text() for p in _as_principals(value)])
+    return value
+
+
+def _as_principals(values: Sequence[Principal]) -> list[Principal]:
+    return list(values)
+
+
+def sha256(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()
