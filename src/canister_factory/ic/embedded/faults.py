@@ -1,0 +1,91 @@
+"""Fault injection for reliability tests: make the next call to a method fail in one of three ways.
+
+``ic.faults`` is per process and in memory. A test arms a fault for a method name (the ``EmbeddedIc`` method,
+e.g. ``"install_code"`` or ``"create_canister"``); the engine checks it at the start and at the end of each
+public method:
+
+* ``reject(method, code, ...)``: the call fails with that ``IcReject`` before doing anything.
+* ``unavailable(method)``: the call raises ``IcUnavailable`` before doing anything (never arrived).
+* ``reply_lost(method)``: the call runs and commits, then raises ``IcUnavailable('reply lost')``.
+
+Each armed fault fires ``times`` times (once by default), on the next calls of that method.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from canister_factory._core.errors import IcReject, IcUnavailable
+
+
+@dataclass(slots=True)
+class _Armed:
+    before: Callable[[], Exception] | None
+    after: Callable[[], Exception] | None
+    remaining: int
+
+
+class Faults:
+    """Armed faults by method name; thread-safe."""
+
+    def __init__(self) -> None:
+        self._armed: dict[str, list[_Armed]] = {}
+        self._lock = threading.Lock()
+
+    def reject(
+        self,
+        method: str,
+        reject_code: int,
+        message: str = "injected fault",
+        error_code: str | None = None,
+        *,
+        times: int = 1,
+    ) -> None:
+        """The next ``times`` calls of ``method`` fail with ``IcReject(reject_code, message, error_code)``."""
+        self._arm(method, _Armed(lambda: IcReject(reject_code, message, error_code), None, times))
+
+    def unavailable(self, method: str, message: str = "connection refused", *, times: int = 1) -> None:
+        """The next ``times`` calls of ``method`` raise ``IcUnavailable`` without doing anything."""
+        self._arm(method, _Armed(lambda: IcUnavailable(message), None, times))
+
+    def reply_lost(self, method: str, message: str = "reply lost", *, times: int = 1) -> None:
+        """The next ``times`` calls of ``method`` take effect, then raise ``IcUnavailable``."""
+        self._arm(method, _Armed(None, lambda: IcUnavailable(message), times))
+
+    def clear(self) -> None:
+        """Disarm every fault."""
+        with self._lock:
+            self._armed.clear()
+
+    def pending(self, method: str) -> int:
+        """How many more calls of ``method`` an armed fault will hit."""
+        with self._lock:
+            return sum(a.remaining for a in self._armed.get(method, []))
+
+    def before(self, method: str) -> _Armed | None:
+        """Called by the engine as a call starts: raise an armed reject/unavailable, or return the fault."""
+        with self._lock:
+            queue = self._armed.get(method)
+            if not queue:
+                return None
+            armed = queue[0]
+            armed.remaining -= 1
+            if armed.remaining <= 0:
+                queue.pop(0)
+        if armed.before is not None:
+            raise armed.before()
+        return armed
+
+    @staticmethod
+    def after(armed: _Armed | None) -> None:
+        """Called by the engine after the call committed: raise the reply-lost fault taken by ``before``."""
+        if armed is not None and armed.after is not None:
+            raise armed.after()
+
+    def _arm(self, method: str, armed: _Armed) -> None:
+        if armed.remaining < 1:
+            raise ValueError("times must be at least 1")
+        with self._lock:
+            self._armed.setdefault(method, []).append(armed)
