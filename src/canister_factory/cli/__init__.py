@@ -1,0 +1,14 @@
+"""The ``canister-factory`` command line: a thin face over ``canister_factory.Factory``."""
+
+from __future__ import annotations
+
+from canister_factory.cli import _admin, _canisters, _demo, _uploads  # noqa: F401  (they register commands)
+from canister_factory.cli._main import cli
+
+
+def main() -> None:
+    """Entry point of the ``canister-factory`` command."""
+    cli(prog_name="canister-factory")
+
+
+__all__ = ["cli", "main"]

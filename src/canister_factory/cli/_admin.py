@@ -1,0 +1,168 @@
+"""Operator and admin commands, and the read-only views."""
+
+from __future__ import annotations
+
+import click
+
+from canister_factory._core.config import InitArg
+from canister_factory._core.errors import InvalidArgument
+from canister_factory._core.principal import Principal
+from canister_factory._version import __version__
+from canister_factory.cli._format import emit, fields_of
+from canister_factory.cli._main import PRINCIPAL, cli
+from canister_factory.cli._session import Session
+
+
+@cli.command("deploy")
+@click.option("--max-canisters-per-caller", type=int, default=None, help="Lifetime cap per caller (default 100).")
+@click.option("--min-factory-cycles", type=int, default=None, help="Cycles floor to keep (default 5T).")
+@click.option("--allowlist", type=PRINCIPAL, multiple=True, help="Allowed caller (repeatable; default: anyone).")
+@click.option("--admin", type=PRINCIPAL, multiple=True, help="Admin (repeatable; default: you).")
+@click.option("--max-upload-size", type=int, default=None, help="Bytes per upload (default 50,000,000).")
+@click.option("--upload-ttl-seconds", type=int, default=None, help="Open uploads expire after (default 86400).")
+@click.option("--max-creations-per-day", type=int, default=None, help="Per-caller rolling-day limit (default off).")
+@click.option("--cycles", type=click.IntRange(min=0), default=0, help="Starting balance on the embedded IC.")
+@click.pass_obj
+def deploy(
+    s: Session,
+    max_canisters_per_caller: int | None,
+    min_factory_cycles: int | None,
+    allowlist: tuple[Principal, ...],
+    admin: tuple[Principal, ...],
+    max_upload_size: int | None,
+    upload_ttl_seconds: int | None,
+    max_creations_per_day: int | None,
+    cycles: int,
+) -> None:
+    """Deploy the factory in the state folder, with the reference's init options.
+
+    \b
+    Example: canister-factory deploy --cycles 100000000000000 --max-canisters-per-caller 50
+    """
+    init = InitArg(
+        max_canisters_per_caller=max_canisters_per_caller,
+        min_factory_cycles=min_factory_cycles,
+        allowlist=allowlist or None,
+        admins=admin or None,
+        max_upload_size=max_upload_size,
+        upload_ttl_seconds=upload_ttl_seconds,
+        max_creations_per_day=max_creations_per_day,
+    )
+    app = s.app
+    app.factory.deploy(s.caller, init)
+    if cycles:
+        app.fund(cycles)
+    emit(
+        s.as_json,
+        {
+            "factory_principal": app.factory.principal,
+            "factory_cycles_balance": app.factory.ctx.ic.cycles_balance(),
+            "state": str(s.database or s.state_dir),
+        },
+    )
+
+
+@cli.command("top-up")
+@click.option("--cycles", type=click.IntRange(min=1), required=True, help="Cycles to add.")
+@click.pass_obj
+def top_up(s: Session, cycles: int) -> None:
+    """Admin only: add cycles to the factory's cycles-ledger account (embedded IC).
+
+    \b
+    Example: canister-factory top-up --cycles 50000000000000
+    """
+    app = s.app
+    app.require_admin(s.caller)
+    app.fund(cycles)
+    emit(s.as_json, {"factory_cycles_balance": app.factory.ctx.ic.cycles_balance()})
+
+
+@cli.command("set-emergency-stop")
+@click.argument("stopped", type=click.BOOL)
+@click.pass_obj
+def set_emergency_stop(s: Session, stopped: bool) -> None:
+    """Admin only: stop (true) or resume (false) every caller method.
+
+    \b
+    Example: canister-factory set-emergency-stop true
+    """
+    s.app.factory.set_emergency_stop(s.caller, stopped)
+    emit(s.as_json, {})
+
+
+@cli.command("set-allowlist")
+@click.argument("principals", type=PRINCIPAL, nargs=-1)
+@click.option("--none", "open_to_all", is_flag=True, help="Remove the allowlist: every caller is allowed.")
+@click.pass_obj
+def set_allowlist(s: Session, principals: tuple[Principal, ...], open_to_all: bool) -> None:
+    """Admin only: allow only PRINCIPALS, or everyone with --none.
+
+    \b
+    Examples: canister-factory set-allowlist aaaaa-aa 2vxsx-fae ...   |   canister-factory set-allowlist --none
+    """
+    if open_to_all and principals:
+        raise InvalidArgument("allowlist: give principals or --none, not both")
+    if not open_to_all and not principals:
+        raise InvalidArgument("allowlist: give at least one principal, or --none to allow everyone")
+    s.app.factory.set_allowlist(s.caller, None if open_to_all else list(principals))
+    emit(s.as_json, {})
+
+
+@cli.command("add-admin")
+@click.argument("principal", type=PRINCIPAL)
+@click.pass_obj
+def add_admin(s: Session, principal: Principal) -> None:
+    """Admin only: make PRINCIPAL an admin."""
+    s.app.factory.add_admin(s.caller, principal)
+    emit(s.as_json, {})
+
+
+@cli.command("remove-admin")
+@click.argument("principal", type=PRINCIPAL)
+@click.pass_obj
+def remove_admin(s: Session, principal: Principal) -> None:
+    """Admin only: remove PRINCIPAL from the admins (never the last one)."""
+    s.app.factory.remove_admin(s.caller, principal)
+    emit(s.as_json, {})
+
+
+@cli.command("cleanup-expired-uploads-manual")
+@click.pass_obj
+def cleanup_expired_uploads_manual(s: Session) -> None:
+    """Admin only: remove expired open uploads now; prints how many."""
+    emit(s.as_json, {"removed": s.app.factory.cleanup_expired_uploads_manual(s.caller)})
+
+
+@cli.command("get-config")
+@click.pass_obj
+def get_config(s: Session) -> None:
+    """Show the factory's configuration (the reference's Config record, plus our options)."""
+    emit(s.as_json, fields_of(s.app.factory.get_config()))
+
+
+@cli.command("my-stats")
+@click.pass_obj
+def my_stats(s: Session) -> None:
+    """Your canister count (quota used) and the time of your last creation."""
+    emit(s.as_json, fields_of(s.app.factory.my_stats(s.caller)))
+
+
+@cli.command("get-factory-stats")
+@click.pass_obj
+def get_factory_stats(s: Session) -> None:
+    """Totals: canisters created, uploads, callers, and the factory's cycles balance."""
+    emit(s.as_json, fields_of(s.app.factory.get_factory_stats()))
+
+
+@cli.command("health-check")
+@click.pass_obj
+def health_check(s: Session) -> None:
+    """"Healthy", or "Low cycles: {balance} (min {min})"."""
+    emit(s.as_json, {"health": s.app.factory.health_check()})
+
+
+@cli.command("version")
+@click.pass_obj
+def version(s: Session) -> None:
+    """The factory's version."""
+    emit(s.as_json, {"version": __version__})

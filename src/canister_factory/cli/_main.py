@@ -1,0 +1,112 @@
+"""The ``canister-factory`` command group: global options, error translation (once, here), aliases.
+
+Exit statuses: 0 success; 1 the request was refused (a caller error: bad input, not allowed, limits); 2 a usage
+error (unknown option, missing argument); 3 the factory cannot serve it (low on cycles, database); 4 the IC
+refused or could not be reached.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from canister_factory._core.errors import CallerError, FactoryError, FactoryFault, IcError
+from canister_factory._core.principal import Principal, PrincipalError
+from canister_factory._version import __version__
+from canister_factory.cli._session import Session
+
+EXIT_REFUSED = 1
+EXIT_FACTORY = 3
+EXIT_IC = 4
+
+
+def exit_status(exc: FactoryError) -> int:
+    if isinstance(exc, CallerError):
+        return EXIT_REFUSED
+    if isinstance(exc, FactoryFault):
+        return EXIT_FACTORY
+    if isinstance(exc, IcError):
+        return EXIT_IC
+    return EXIT_FACTORY
+
+
+class PrincipalType(click.ParamType):
+    """A principal in its textual form; a bad one is a usage error naming the parameter."""
+
+    name = "principal"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Principal:
+        if isinstance(value, Principal):
+            return value
+        try:
+            return Principal.from_text(value)
+        except PrincipalError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+PRINCIPAL = PrincipalType()
+
+
+class FactoryGroup(click.Group):
+    """Accepts ``create_upload`` for ``create-upload``, and turns FactoryError into a message and exit status."""
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return super().get_command(ctx, cmd_name.replace("_", "-"))
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except FactoryError as exc:
+            session = ctx.find_object(Session)
+            if session is not None and session.as_json:
+                click.echo(json.dumps({"error": exc.message, "code": exc.code}))
+            click.echo(f"Error: {exc.message}", err=True)
+            sys.exit(exit_status(exc))
+        finally:
+            session = ctx.find_object(Session)
+            if session is not None:
+                session.close()
+
+
+@click.group(cls=FactoryGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.option(
+    "--state",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="CANISTER_FACTORY_STATE",
+    help="State folder (default: the per-user data folder). Env: CANISTER_FACTORY_STATE.",
+)
+@click.option(
+    "--identity",
+    "identity_path",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    envvar="CANISTER_FACTORY_IDENTITY",
+    help="PEM key as dfx and icp-cli write it (Ed25519, secp256k1, P-256). Default: a key created on first use."
+    " Env: CANISTER_FACTORY_IDENTITY.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (keys are the Candid field names).")
+@click.option(
+    "--database",
+    envvar="CANISTER_FACTORY_DATABASE",
+    help="Database URL instead of the state folder's SQLite file (sqlite:///... or postgresql://...).",
+)
+@click.version_option(__version__, prog_name="canister-factory")
+@click.pass_context
+def cli(ctx: click.Context, state: Path | None, identity_path: Path | None, as_json: bool, database: str | None) -> None:
+    """Create and manage user canisters on the Internet Computer for many callers.
+
+    \b
+    Quick start (embedded IC, state in the default folder):
+      canister-factory deploy --cycles 100000000000000
+      canister-factory upload counter.wasm
+      canister-factory create-and-install-with --upload-id 1 --cycles 2000000000000 --init-arg-hex 4449444c00017d2a
+      canister-factory canister-status <canister id>
+    """
+    ctx.obj = Session(state=state, identity_path=identity_path, as_json=as_json, database=database)
+
+
+def session_of(ctx: click.Context) -> Session:
+    return ctx.ensure_object(Session)

@@ -1,0 +1,57 @@
+"""The CLI's session: global options, the opened factory and the caller's identity, opened lazily."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from canister_factory._core.principal import Principal
+from canister_factory.bootstrap import App, default_state_dir, open_app
+from canister_factory.ic.identity import Identity, load_identity_pem, load_or_create_identity
+
+
+def default_identity_path() -> Path:
+    """``$XDG_CONFIG_HOME/canister-factory/identity.pem`` (an Ed25519 key created on first use)."""
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "canister-factory" / "identity.pem"
+
+
+@dataclass
+class Session:
+    """What every command works with. The factory is opened on first use, so ``--help`` stays fast."""
+
+    state: Path | None
+    identity_path: Path | None
+    as_json: bool
+    database: str | None
+    _app: App | None = field(default=None, repr=False)
+    _identity: Identity | None = field(default=None, repr=False)
+
+    @property
+    def state_dir(self) -> Path:
+        return self.state or default_state_dir()
+
+    @property
+    def app(self) -> App:
+        if self._app is None:
+            self._app = open_app(self.state_dir, database_url=self.database)
+        return self._app
+
+    @property
+    def identity(self) -> Identity:
+        if self._identity is None:
+            if self.identity_path is not None:
+                self._identity = load_identity_pem(self.identity_path.read_bytes())
+            else:
+                self._identity = load_or_create_identity(default_identity_path())
+        return self._identity
+
+    @property
+    def caller(self) -> Principal:
+        return self.identity.principal
+
+    def close(self) -> None:
+        if self._app is not None:
+            self._app.close()
+            self._app = None
