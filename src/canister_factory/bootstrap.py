@@ -70,7 +70,11 @@ def open_app(
     The factory's own key is created on first open and kept in the database. Creations left unfinished by a
     process that stopped are finished or undone before this returns (``reconcile``).
     """
-    db = Database.open(database_url) if database_url else Database.for_state_dir(state_dir or default_state_dir())
+    db = (
+        Database.open(database_url)
+        if database_url
+        else Database.for_state_dir(state_dir or default_state_dir())
+    )
     clock = clock or SystemClock()
     store = FactoryStore(db)
     with store.write() as repo:

@@ -69,7 +69,9 @@ class _SectionWalker:
         if len(self._header) < 8:
             if self._header and not WASM_MAGIC.startswith(self._header[:4]):
                 _check_header(self._header.ljust(8, b"\x00"))
-            raise InvalidArgument(f"not a Wasm module: only {len(self._header)} bytes (a module needs at least 8)")
+            raise InvalidArgument(
+                f"not a Wasm module: only {len(self._header)} bytes (a module needs at least 8)"
+            )
         if self._pending or self._skip:
             raise InvalidArgument("not a valid Wasm module: the last section is truncated")
 
@@ -80,7 +82,9 @@ def _check_header(header: bytes) -> None:
             f"not a Wasm module: expected magic 0061736d (or gzip 1f8b08), got {header[:4].hex()}"
         )
     if header[4:8] != WASM_VERSION:
-        raise InvalidArgument(f"unsupported Wasm version {int.from_bytes(header[4:8], 'little')} (expected 1)")
+        raise InvalidArgument(
+            f"unsupported Wasm version {int.from_bytes(header[4:8], 'little')} (expected 1)"
+        )
 
 
 class ModuleStreamCheck:
@@ -120,7 +124,10 @@ class ModuleStreamCheck:
         assert self._gzip is not None
         budget = self.max_size - self._walker.size
         while data:
-            out = self._gzip.decompress(data, budget + 1)
+            try:
+                out = self._gzip.decompress(data, budget + 1)
+            except zlib.error as exc:
+                raise InvalidArgument(f"corrupt gzip module: {exc}") from None
             if len(out) > budget:
                 raise InvalidArgument(f"gzip module decompresses to more than {self.max_size} bytes")
             self._walker.feed(out)
@@ -133,11 +140,6 @@ class ModuleStreamCheck:
         if not self._decided:
             self._decided = True
             self._walker.feed(self._prefix)
-        if self._gzip is not None:
-            if not self._gzip.eof:
-                raise InvalidArgument("corrupt gzip module: the gzip stream is truncated")
+        if self._gzip is not None and not self._gzip.eof:
+            raise InvalidArgument("corrupt gzip module: the gzip stream is truncated")
         self._walker.finish()
-
-
-def _inflate_error(exc: zlib.error) -> InvalidArgument:
-    return InvalidArgument(f"corrupt gzip module: {exc}")

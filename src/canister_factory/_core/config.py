@@ -82,19 +82,37 @@ def resolve_init(init: InitArg | None, deployer: Principal) -> Settings:
     admins = _principals("admins", init.admins, MAX_ADMINS, allow_empty=False)
     return Settings(
         max_canisters_per_caller=_bounded(
-            "max_canisters_per_caller", init.max_canisters_per_caller, DEFAULT_MAX_CANISTERS_PER_CALLER, 0, NAT32_MAX
+            "max_canisters_per_caller",
+            init.max_canisters_per_caller,
+            DEFAULT_MAX_CANISTERS_PER_CALLER,
+            0,
+            NAT32_MAX,
         ),
-        min_factory_cycles=_bounded("min_factory_cycles", init.min_factory_cycles, DEFAULT_MIN_FACTORY_CYCLES, 0, NAT_MAX),
-        max_upload_size=_bounded("max_upload_size", init.max_upload_size, DEFAULT_MAX_UPLOAD_SIZE, 8, MAX_MODULE_SIZE),
+        min_factory_cycles=_bounded(
+            "min_factory_cycles", init.min_factory_cycles, DEFAULT_MIN_FACTORY_CYCLES, 0, NAT_MAX
+        ),
+        max_upload_size=_bounded(
+            "max_upload_size", init.max_upload_size, DEFAULT_MAX_UPLOAD_SIZE, 8, MAX_MODULE_SIZE
+        ),
         upload_ttl_ns=NS_PER_SECOND
         * _bounded(
-            "upload_ttl_seconds", init.upload_ttl_seconds, DEFAULT_UPLOAD_TTL_SECONDS, 1, NAT64_MAX // NS_PER_SECOND
+            "upload_ttl_seconds",
+            init.upload_ttl_seconds,
+            DEFAULT_UPLOAD_TTL_SECONDS,
+            1,
+            NAT64_MAX // NS_PER_SECOND,
         ),
         allowlist=_optional_principals("allowlist", init.allowlist),
         admins=admins if admins else frozenset({deployer}),
-        max_creations_per_day=_optional_bounded("max_creations_per_day", init.max_creations_per_day, 1, NAT32_MAX),
+        max_creations_per_day=_optional_bounded(
+            "max_creations_per_day", init.max_creations_per_day, 1, NAT32_MAX
+        ),
         max_active_uploads_per_caller=_bounded(
-            "max_active_uploads_per_caller", init.max_active_uploads_per_caller, DEFAULT_MAX_ACTIVE_UPLOADS_PER_CALLER, 1, 10_000
+            "max_active_uploads_per_caller",
+            init.max_active_uploads_per_caller,
+            DEFAULT_MAX_ACTIVE_UPLOADS_PER_CALLER,
+            1,
+            10_000,
         ),
         max_modules_per_caller=_bounded(
             "max_modules_per_caller", init.max_modules_per_caller, DEFAULT_MAX_MODULES_PER_CALLER, 1, 100_000
@@ -135,7 +153,9 @@ def _optional_principals(name: str, values: tuple[Principal, ...] | None) -> fro
     return _principals(name, values, MAX_ALLOWLIST_SIZE, allow_empty=True)
 
 
-def _principals(name: str, values: tuple[Principal, ...] | None, limit: int, *, allow_empty: bool) -> frozenset[Principal]:
+def _principals(
+    name: str, values: tuple[Principal, ...] | None, limit: int, *, allow_empty: bool
+) -> frozenset[Principal]:
     result = frozenset(values or ())
     if len(result) > limit:
         raise InvalidArgument(f"{name}: at most {limit} principals, got {len(result)}")

@@ -28,7 +28,9 @@ def check_request(req: CreateInstallRequest) -> None:
             "mode Upgrade needs canister_id: an existing canister you own that the factory still controls"
         )
     if req.mode is Mode.INSTALL and req.canister_id is not None:
-        raise InvalidArgument("mode Install is for a new canister: omit canister_id, or use Reinstall or Upgrade")
+        raise InvalidArgument(
+            "mode Install is for a new canister: omit canister_id, or use Reinstall or Upgrade"
+        )
 
 
 def final_controllers(
@@ -48,7 +50,9 @@ def final_controllers(
     if len(unique) > MAX_CONTROLLERS:
         raise InvalidArgument(
             f"extra_controllers: a canister has at most {MAX_CONTROLLERS} controllers, "
-            f"this request gives {len(unique)} (caller, extras" + ("" if handoff else " and the factory") + ")"
+            f"this request gives {len(unique)} (caller, extras"
+            + ("" if handoff else " and the factory")
+            + ")"
         )
     if any(p.is_anonymous for p in unique):
         raise InvalidArgument("extra_controllers: the anonymous principal cannot control a canister")

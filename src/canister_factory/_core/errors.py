@@ -99,7 +99,9 @@ class IcReject(IcError):
     code = "ic_reject"
 
     def __init__(self, reject_code: int, reject_message: str, error_code: str | None = None) -> None:
-        super().__init__(f"IC reject {reject_code}" + (f" ({error_code})" if error_code else "") + f": {reject_message}")
+        super().__init__(
+            f"IC reject {reject_code}" + (f" ({error_code})" if error_code else "") + f": {reject_message}"
+        )
         self.reject_code = reject_code
         self.reject_message = reject_message
         self.error_code = error_code

@@ -11,6 +11,7 @@ Standard library only: the core depends on this module.
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import zlib
 from dataclasses import dataclass
@@ -112,7 +113,7 @@ def _b32decode(compact: str, original: str) -> bytes:
     padded = compact.upper() + "=" * (-len(compact) % 8)
     try:
         return base64.b32decode(padded)
-    except (ValueError, base64.binascii.Error) as exc:
+    except (ValueError, binascii.Error) as exc:
         raise PrincipalError(f"principal text is not valid base32: {original!r}") from exc
 
 

@@ -14,13 +14,21 @@ from canister_factory.cli._session import Session
 
 
 @cli.command("deploy")
-@click.option("--max-canisters-per-caller", type=int, default=None, help="Lifetime cap per caller (default 100).")
+@click.option(
+    "--max-canisters-per-caller", type=int, default=None, help="Lifetime cap per caller (default 100)."
+)
 @click.option("--min-factory-cycles", type=int, default=None, help="Cycles floor to keep (default 5T).")
-@click.option("--allowlist", type=PRINCIPAL, multiple=True, help="Allowed caller (repeatable; default: anyone).")
+@click.option(
+    "--allowlist", type=PRINCIPAL, multiple=True, help="Allowed caller (repeatable; default: anyone)."
+)
 @click.option("--admin", type=PRINCIPAL, multiple=True, help="Admin (repeatable; default: you).")
 @click.option("--max-upload-size", type=int, default=None, help="Bytes per upload (default 50,000,000).")
-@click.option("--upload-ttl-seconds", type=int, default=None, help="Open uploads expire after (default 86400).")
-@click.option("--max-creations-per-day", type=int, default=None, help="Per-caller rolling-day limit (default off).")
+@click.option(
+    "--upload-ttl-seconds", type=int, default=None, help="Open uploads expire after (default 86400)."
+)
+@click.option(
+    "--max-creations-per-day", type=int, default=None, help="Per-caller rolling-day limit (default off)."
+)
 @click.option("--cycles", type=click.IntRange(min=0), default=0, help="Starting balance on the embedded IC.")
 @click.pass_obj
 def deploy(
@@ -157,7 +165,7 @@ def get_factory_stats(s: Session) -> None:
 @cli.command("health-check")
 @click.pass_obj
 def health_check(s: Session) -> None:
-    """"Healthy", or "Low cycles: {balance} (min {min})"."""
+    """ "Healthy", or "Low cycles: {balance} (min {min})"."""
     emit(s.as_json, {"health": s.app.factory.health_check()})
 
 

@@ -19,12 +19,20 @@ _MODES = {"install": Mode.INSTALL, "reinstall": Mode.REINSTALL, "upgrade": Mode.
 @cli.command("create-and-install-with")
 @click.option("--upload-id", type=int, required=True, help="A committed upload of yours.")
 @click.option("--cycles", type=click.IntRange(min=0), required=True, help="Cycles for the new canister.")
-@click.option("--mode", type=click.Choice(list(_MODES), case_sensitive=False), default="install", show_default=True)
-@click.option("--handoff/--no-handoff", default=True, show_default=True, help="Remove the factory as controller.")
-@click.option("--extra-controller", "extra", type=PRINCIPAL, multiple=True, help="Another controller (repeatable).")
+@click.option(
+    "--mode", type=click.Choice(list(_MODES), case_sensitive=False), default="install", show_default=True
+)
+@click.option(
+    "--handoff/--no-handoff", default=True, show_default=True, help="Remove the factory as controller."
+)
+@click.option(
+    "--extra-controller", "extra", type=PRINCIPAL, multiple=True, help="Another controller (repeatable)."
+)
 @click.option("--init-arg-hex", default=None, help="The init argument as hex (e.g. Candid bytes).")
 @click.option("--init-arg-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None)
-@click.option("--canister-id", type=PRINCIPAL, default=None, help="Reinstall or upgrade this canister instead.")
+@click.option(
+    "--canister-id", type=PRINCIPAL, default=None, help="Reinstall or upgrade this canister instead."
+)
 @click.option("--idempotency-key", default=None, help="A retry with the same key returns the first result.")
 @click.pass_obj
 def create_and_install_with(

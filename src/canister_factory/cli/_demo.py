@@ -23,7 +23,9 @@ INIT_ARG = bytes.fromhex("4449444c00017d2a")  # Candid (42 : nat), the counter's
 
 
 @cli.command("demo")
-@click.option("--keep", type=click.Path(file_okay=False, path_type=Path), default=None, help="Keep the state here.")
+@click.option(
+    "--keep", type=click.Path(file_okay=False, path_type=Path), default=None, help="Keep the state here."
+)
 @click.pass_obj
 def demo(s: Session, keep: Path | None) -> None:
     """Deploy a factory on the embedded IC, upload the example counter canister, create one for a second
@@ -47,7 +49,10 @@ def _run(state: Path, as_json: bool) -> None:
         for index, start in enumerate(range(0, len(wasm), 1024 * 1024)):
             factory.put_chunk(alice.principal, upload_id, wasm[start : start + 1024 * 1024], index)
         sha = factory.commit_upload(alice.principal, upload_id, hashlib.sha256(wasm).hexdigest())
-        _say(as_json, f"2. alice ({alice.principal}) uploaded counter.wasm ({len(wasm):,} bytes) as upload {upload_id}")
+        _say(
+            as_json,
+            f"2. alice ({alice.principal}) uploaded counter.wasm ({len(wasm):,} bytes) as upload {upload_id}",
+        )
         request = CreateInstallRequest(upload_id, INIT_ARG, Mode.INSTALL, CANISTER_CYCLES, handoff=True)
         created = factory.create_and_install_with(alice.principal, request)
         _say(as_json, f"3. created and installed canister {created.canister_id} for alice, handed off to her")

@@ -34,7 +34,7 @@ def exit_status(exc: FactoryError) -> int:
     return EXIT_FACTORY
 
 
-class PrincipalType(click.ParamType):
+class PrincipalType(click.ParamType):  # type: ignore[type-arg]
     """A principal in its textual form; a bad one is a usage error naming the parameter."""
 
     name = "principal"
@@ -72,7 +72,9 @@ class FactoryGroup(click.Group):
                 session.close()
 
 
-@click.group(cls=FactoryGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.group(
+    cls=FactoryGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110}
+)
 @click.option(
     "--state",
     type=click.Path(file_okay=False, path_type=Path),
@@ -87,7 +89,9 @@ class FactoryGroup(click.Group):
     help="PEM key as dfx and icp-cli write it (Ed25519, secp256k1, P-256). Default: a key created on first use."
     " Env: CANISTER_FACTORY_IDENTITY.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (keys are the Candid field names).")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON object (keys are the Candid field names)."
+)
 @click.option(
     "--database",
     envvar="CANISTER_FACTORY_DATABASE",
@@ -95,7 +99,9 @@ class FactoryGroup(click.Group):
 )
 @click.version_option(__version__, prog_name="canister-factory")
 @click.pass_context
-def cli(ctx: click.Context, state: Path | None, identity_path: Path | None, as_json: bool, database: str | None) -> None:
+def cli(
+    ctx: click.Context, state: Path | None, identity_path: Path | None, as_json: bool, database: str | None
+) -> None:
     """Create and manage user canisters on the Internet Computer for many callers.
 
     \b

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import sys
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TextIO
 
 import click
+from click._termui_impl import ProgressBar
 
 from canister_factory._core.config import MAX_CHUNK_SIZE
 from canister_factory.cli._format import emit, fields_of
@@ -31,7 +33,9 @@ def create_upload(s: Session) -> None:
 @cli.command("put-chunk")
 @click.argument("upload_id", type=int)
 @click.argument("file", type=click.File("rb"))
-@click.option("--index", type=int, default=None, help="The chunk's position (0-based); a retry is then harmless.")
+@click.option(
+    "--index", type=int, default=None, help="The chunk's position (0-based); a retry is then harmless."
+)
 @click.pass_obj
 def put_chunk(s: Session, upload_id: int, file: BinaryIO, index: int | None) -> None:
     """Add FILE (- for stdin) as the next chunk of UPLOAD_ID; prints the total length so far.
@@ -106,17 +110,7 @@ def upload(s: Session, wasm_file: Path, chunk_size: int) -> None:
     emit(s.as_json, {"upload_id": upload_id, "sha256_hex": sha, "total_len": size})
 
 
-def _progress(size: int) -> click.progressbar[int]:
-    show = sys.stderr.isatty()
-    return click.progressbar(length=size, label="uploading", file=sys.stderr if show else _Null())
-
-
-class _Null:
-    def write(self, _text: str) -> int:
-        return 0
-
-    def flush(self) -> None:
-        return None
-
-    def isatty(self) -> bool:
-        return False
+def _progress(size: int) -> ProgressBar[int]:
+    """A progress bar on stderr when it is a terminal; silent otherwise."""
+    stream: TextIO = sys.stderr if sys.stderr.isatty() else io.StringIO()
+    return click.progressbar(length=size, label="uploading", file=stream)

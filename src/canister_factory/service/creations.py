@@ -20,7 +20,12 @@ from canister_factory._core import lifecycle
 from canister_factory._core import uploads as upload_rules
 from canister_factory._core.access import require_caller
 from canister_factory._core.config import Settings
-from canister_factory._core.creation import check_cycles, check_request, final_controllers, require_cycles_left
+from canister_factory._core.creation import (
+    check_cycles,
+    check_request,
+    final_controllers,
+    require_cycles_left,
+)
 from canister_factory._core.errors import (
     Conflict,
     FactoryError,
@@ -43,7 +48,11 @@ from canister_factory.store.factory_repo import CreationRow, FactoryRepo
 LEASE_NS = 300 * 1_000_000_000
 NOT_OWNER_OF_UPLOAD = "not owner of upload"
 _MAX_STEPS = 16
-_IC_MODES = {Mode.INSTALL: InstallMode.INSTALL, Mode.REINSTALL: InstallMode.REINSTALL, Mode.UPGRADE: InstallMode.UPGRADE}
+_IC_MODES = {
+    Mode.INSTALL: InstallMode.INSTALL,
+    Mode.REINSTALL: InstallMode.REINSTALL,
+    Mode.UPGRADE: InstallMode.UPGRADE,
+}
 
 
 class CreationInProgress(Conflict):
@@ -223,13 +232,17 @@ def _step_installed(ctx: Context, installer: Installer, row: CreationRow) -> Non
     canister_id = _canister(row)
     if set(ctx.ic.read_controllers(canister_id=canister_id)) != set(row.controllers):
         try:
-            ctx.ic.update_settings(canister_id=canister_id, settings=CanisterSettings(controllers=row.controllers))
+            ctx.ic.update_settings(
+                canister_id=canister_id, settings=CanisterSettings(controllers=row.controllers)
+            )
         except IcReject as exc:
             _recycle(ctx, row, f"update_settings failed: {exc.reject_message}")
             raise _prefixed(exc, "update_settings failed") from exc
         have = set(ctx.ic.read_controllers(canister_id=canister_id))
         if have != set(row.controllers):
-            message = f"controllers after update_settings are {_texts(have)}, expected {_texts(row.controllers)}"
+            message = (
+                f"controllers after update_settings are {_texts(have)}, expected {_texts(row.controllers)}"
+            )
             _recycle(ctx, row, message)
             raise IcReject(5, message)
     with ctx.store.write() as repo:
@@ -305,7 +318,9 @@ def _transition(ctx: Context, row: CreationRow, event: Event, **fields: object) 
         return _persist(repo, ctx, row, event, **fields)
 
 
-def _persist(repo: FactoryRepo, ctx: Context, row: CreationRow, event: Event, **fields: object) -> CreationRow:
+def _persist(
+    repo: FactoryRepo, ctx: Context, row: CreationRow, event: Event, **fields: object
+) -> CreationRow:
     """Move ``row`` along ``event`` (the table decides the new state) and save it with ``fields``."""
     state = lifecycle.next_state(row.state, event)
     now = ctx.now()

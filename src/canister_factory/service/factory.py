@@ -31,7 +31,9 @@ class Factory:
         """The factory's own identity on the IC (the controller it creates canisters as)."""
         return self.ctx.ic.sender
 
-    def deploy(self, deployer: Principal, init: InitArg | None = None, *, network: str = "embedded") -> Settings:
+    def deploy(
+        self, deployer: Principal, init: InitArg | None = None, *, network: str = "embedded"
+    ) -> Settings:
         return admin.deploy(self.ctx, deployer, init, network=network)
 
     # uploads
@@ -53,13 +55,19 @@ class Factory:
 
     # canisters
 
-    def create_and_install_with(self, caller: Principal, request: CreateInstallRequest) -> CreateInstallResponse:
+    def create_and_install_with(
+        self, caller: Principal, request: CreateInstallRequest
+    ) -> CreateInstallResponse:
         return creations.create_and_install_with(self.ctx, self.installer, caller, request)
 
-    def list_my_canisters(self, caller: Principal, cursor: int | None = None, limit: int | None = None) -> CanisterPage:
+    def list_my_canisters(
+        self, caller: Principal, cursor: int | None = None, limit: int | None = None
+    ) -> CanisterPage:
         return admin.list_canisters(self.ctx, caller, caller, cursor, limit)
 
-    def list_canisters(self, caller: Principal, cursor: int | None = None, limit: int | None = None) -> CanisterPage:
+    def list_canisters(
+        self, caller: Principal, cursor: int | None = None, limit: int | None = None
+    ) -> CanisterPage:
         return admin.list_canisters(self.ctx, caller, None, cursor, limit)
 
     def reconcile(self) -> dict[str, int]:

@@ -191,13 +191,21 @@ class FactoryRepo:
 
     def allocate_upload_id(self) -> int:
         col = t.counters.c.next_upload_id
-        return int(self.conn.execute(sa.update(t.counters).values(next_upload_id=col + 1).returning(col - 1)).scalar_one())
+        return int(
+            self.conn.execute(
+                sa.update(t.counters).values(next_upload_id=col + 1).returning(col - 1)
+            ).scalar_one()
+        )
 
     def next_created_at_time(self, now_ns: int) -> int:
         """A ``created_at_time`` for the cycles ledger that no other creation of this factory uses."""
         col = t.counters.c.last_created_at_time_ns
         new = sa.case((col + 1 > now_ns, col + 1), else_=now_ns)
-        return int(self.conn.execute(sa.update(t.counters).values(last_created_at_time_ns=new).returning(col)).scalar_one())
+        return int(
+            self.conn.execute(
+                sa.update(t.counters).values(last_created_at_time_ns=new).returning(col)
+            ).scalar_one()
+        )
 
     def bump(self, **deltas: int) -> None:
         values = {name: t.counters.c[name] + delta for name, delta in deltas.items() if delta}
@@ -240,7 +248,9 @@ class FactoryRepo:
 
     def append_chunk(self, upload: Upload, data: bytes, sha256: bytes, now_ns: int) -> int:
         """Store ``data`` as the next chunk of ``upload``; returns the new total length."""
-        data_id = self.conn.execute(sa.insert(t.chunk_data).values(data=data).returning(t.chunk_data.c.id)).scalar_one()
+        data_id = self.conn.execute(
+            sa.insert(t.chunk_data).values(data=data).returning(t.chunk_data.c.id)
+        ).scalar_one()
         self.conn.execute(
             sa.insert(t.upload_chunks).values(
                 upload_id=upload.id, idx=upload.chunk_count, size=len(data), sha256=sha256, data_id=data_id
@@ -255,7 +265,9 @@ class FactoryRepo:
         return total
 
     def touch_upload(self, upload_id: int, now_ns: int) -> None:
-        self.conn.execute(sa.update(t.uploads).where(t.uploads.c.id == upload_id).values(last_activity_ns=now_ns))
+        self.conn.execute(
+            sa.update(t.uploads).where(t.uploads.c.id == upload_id).values(last_activity_ns=now_ns)
+        )
 
     def upload_chunk_hashes(self, upload_id: int) -> list[bytes]:
         query = (
@@ -275,7 +287,9 @@ class FactoryRepo:
         return [int(i) for (i,) in self.conn.execute(query)]
 
     def chunk(self, data_id: int) -> bytes:
-        return bytes(self.conn.execute(sa.select(t.chunk_data.c.data).where(t.chunk_data.c.id == data_id)).scalar_one())
+        return bytes(
+            self.conn.execute(sa.select(t.chunk_data.c.data).where(t.chunk_data.c.id == data_id)).scalar_one()
+        )
 
     def commit_upload(self, upload: Upload, module_hash: bytes, now_ns: int) -> None:
         """Turn ``upload`` into a module: its chunks become the module's, or are dropped if the module exists."""
@@ -285,11 +299,16 @@ class FactoryRepo:
                 sa.insert(t.modules).values(hash=module_hash, size=upload.total_len, created_at_ns=now_ns)
             )
             select = sa.select(
-                sa.literal(module_hash, sa.LargeBinary), chunks.c.idx, chunks.c.size, chunks.c.sha256, chunks.c.data_id
+                sa.literal(module_hash, sa.LargeBinary),
+                chunks.c.idx,
+                chunks.c.size,
+                chunks.c.sha256,
+                chunks.c.data_id,
             )
             self.conn.execute(
                 sa.insert(t.module_chunks).from_select(
-                    ["module_hash", "idx", "size", "sha256", "data_id"], select.where(chunks.c.upload_id == upload.id)
+                    ["module_hash", "idx", "size", "sha256", "data_id"],
+                    select.where(chunks.c.upload_id == upload.id),
                 )
             )
         else:
@@ -384,7 +403,9 @@ class FactoryRepo:
 
     def adjust_quota(self, caller: Principal, delta: int) -> None:
         cs = t.caller_stats
-        self.conn.execute(sa.update(cs).where(cs.c.caller == caller.to_text()).values(quota_used=cs.c.quota_used + delta))
+        self.conn.execute(
+            sa.update(cs).where(cs.c.caller == caller.to_text()).values(quota_used=cs.c.quota_used + delta)
+        )
 
     def record_created(self, caller: Principal, now_ns: int) -> None:
         cs = t.caller_stats
@@ -407,7 +428,11 @@ class FactoryRepo:
     def insert_creation(self, row: CreationRow) -> int:
         values = _creation_values(row)
         values.pop("id")
-        return int(self.conn.execute(sa.insert(t.canisters).values(**values).returning(t.canisters.c.id)).scalar_one())
+        return int(
+            self.conn.execute(
+                sa.insert(t.canisters).values(**values).returning(t.canisters.c.id)
+            ).scalar_one()
+        )
 
     def get_creation(self, record_id: int, *, lock: bool = False) -> CreationRow | None:
         query = sa.select(t.canisters).where(t.canisters.c.id == record_id)
@@ -418,9 +443,13 @@ class FactoryRepo:
 
     def find_by_key(self, owner: Principal, key: str) -> CreationRow | None:
         c = t.canisters.c
-        row = self.conn.execute(
-            sa.select(t.canisters).where(c.owner == owner.to_text(), c.idempotency_key == key)
-        ).mappings().first()
+        row = (
+            self.conn.execute(
+                sa.select(t.canisters).where(c.owner == owner.to_text(), c.idempotency_key == key)
+            )
+            .mappings()
+            .first()
+        )
         return None if row is None else _creation(row)
 
     def find_by_canister(self, canister_id: Principal) -> CreationRow | None:
