@@ -71,8 +71,8 @@ __all__ = [
     "PrincipalError",
     "Settings",
     "StoreError",
-    "UploadInfo",
     "Unauthenticated",
+    "UploadInfo",
     "__version__",
     "open_app",
 ]

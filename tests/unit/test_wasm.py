@@ -11,6 +11,16 @@ import tracemalloc
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from canister_factory._core.errors import InvalidArgument
+from canister_factory.wasm import (
+    MAX_WASM_SIZE,
+    ModuleInfo,
+    check_module,
+    decompress_bounded,
+    is_gzip,
+    module_hash,
+)
 from tests.support.wasm_modules import (
     WASM_HEADER,
     counter_did,
@@ -23,16 +33,6 @@ from tests.support.wasm_modules import (
     minimal_module,
     module_with_custom_section,
     section,
-)
-
-from canister_factory._core.errors import InvalidArgument
-from canister_factory.wasm import (
-    MAX_WASM_SIZE,
-    ModuleInfo,
-    check_module,
-    decompress_bounded,
-    is_gzip,
-    module_hash,
 )
 
 MiB = 1024 * 1024
