@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from canister_factory import interface
 from canister_factory._core.config import InitArg
 from canister_factory._core.errors import InvalidArgument
 from canister_factory._core.principal import Principal
@@ -30,6 +31,9 @@ from canister_factory.cli._session import Session
     "--max-creations-per-day", type=int, default=None, help="Per-caller rolling-day limit (default off)."
 )
 @click.option("--cycles", type=click.IntRange(min=0), default=0, help="Starting balance on the embedded IC.")
+@click.option(
+    "--argument", default=None, help="The init argument in Candid text, as `dfx deploy --argument`."
+)
 @click.pass_obj
 def deploy(
     s: Session,
@@ -41,13 +45,16 @@ def deploy(
     upload_ttl_seconds: int | None,
     max_creations_per_day: int | None,
     cycles: int,
+    argument: str | None,
 ) -> None:
-    """Deploy the factory in the state folder, with the reference's init options.
+    """Deploy the factory in the state folder, with the reference's init options (flags, or --argument).
 
     \b
-    Example: canister-factory deploy --cycles 100000000000000 --max-canisters-per-caller 50
+    Examples:
+      canister-factory deploy --cycles 100000000000000 --max-canisters-per-caller 50
+      canister-factory deploy --argument '(opt record { max_canisters_per_caller = opt (50 : nat32) })'
     """
-    init = InitArg(
+    flags = InitArg(
         max_canisters_per_caller=max_canisters_per_caller,
         min_factory_cycles=min_factory_cycles,
         allowlist=allowlist or None,
@@ -56,6 +63,7 @@ def deploy(
         upload_ttl_seconds=upload_ttl_seconds,
         max_creations_per_day=max_creations_per_day,
     )
+    init = flags if argument is None else _init_from_argument(argument, flags)
     app = s.app
     app.factory.deploy(s.caller, init)
     if cycles:
@@ -68,6 +76,12 @@ def deploy(
             "state": str(s.database or s.state_dir),
         },
     )
+
+
+def _init_from_argument(text: str, flags: InitArg) -> InitArg | None:
+    if flags != InitArg():
+        raise InvalidArgument("deploy: give the options as flags or as --argument, not both")
+    return interface.init_arg_from_candid(interface.parse_init(text))
 
 
 @cli.command("top-up")

@@ -12,6 +12,7 @@ from canister_factory._core.principal import Principal
 from canister_factory.cli._format import emit, fields_of
 from canister_factory.cli._main import PRINCIPAL, cli
 from canister_factory.cli._session import Session
+from canister_factory.init_args import encode_init_arg
 
 _MODES = {"install": Mode.INSTALL, "reinstall": Mode.REINSTALL, "upgrade": Mode.UPGRADE}
 
@@ -31,6 +32,11 @@ _MODES = {"install": Mode.INSTALL, "reinstall": Mode.REINSTALL, "upgrade": Mode.
 @click.option("--init-arg-hex", default=None, help="The init argument as hex (e.g. Candid bytes).")
 @click.option("--init-arg-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None)
 @click.option(
+    "--init-arg-candid",
+    default=None,
+    help="The init argument in Candid text, typed by the module's candid:args / candid:service metadata.",
+)
+@click.option(
     "--canister-id", type=PRINCIPAL, default=None, help="Reinstall or upgrade this canister instead."
 )
 @click.option("--idempotency-key", default=None, help="A retry with the same key returns the first result.")
@@ -44,6 +50,7 @@ def create_and_install_with(
     extra: tuple[Principal, ...],
     init_arg_hex: str | None,
     init_arg_file: Path | None,
+    init_arg_candid: str | None,
     canister_id: Principal | None,
     idempotency_key: str | None,
 ) -> None:
@@ -52,11 +59,12 @@ def create_and_install_with(
     \b
     Examples:
       canister-factory create-and-install-with --upload-id 1 --cycles 2000000000000 --init-arg-hex 4449444c00017d2a
+      canister-factory create-and-install-with --upload-id 1 --cycles 2000000000000 --init-arg-candid '(42)'
       canister-factory create-and-install-with --upload-id 2 --cycles 0 --mode upgrade --canister-id <id>
     """
     request = CreateInstallRequest(
         upload_id=upload_id,
-        init_arg=_init_arg(init_arg_hex, init_arg_file),
+        init_arg=_init_arg(s, upload_id, init_arg_hex, init_arg_file, init_arg_candid),
         mode=_MODES[mode.lower()],
         cycles=cycles,
         handoff=handoff,
@@ -67,9 +75,13 @@ def create_and_install_with(
     emit(s.as_json, fields_of(s.app.factory.create_and_install_with(s.caller, request)))
 
 
-def _init_arg(hex_text: str | None, path: Path | None) -> bytes:
-    if hex_text is not None and path is not None:
-        raise InvalidArgument("init_arg: give --init-arg-hex or --init-arg-file, not both")
+def _init_arg(
+    s: Session, upload_id: int, hex_text: str | None, path: Path | None, candid_text: str | None
+) -> bytes:
+    if sum(x is not None for x in (hex_text, path, candid_text)) > 1:
+        raise InvalidArgument("init_arg: give one of --init-arg-hex, --init-arg-file and --init-arg-candid")
+    if candid_text is not None:
+        return encode_init_arg(candid_text, s.app.factory.module_bytes(s.caller, upload_id))
     if path is not None:
         return path.read_bytes()
     if hex_text is None:

@@ -111,3 +111,7 @@ class Factory:
 
     def version(self) -> str:
         return __version__
+
+    def module_bytes(self, caller: Principal, upload_id: int) -> bytes:
+        """The module of one of ``caller``'s committed uploads (to read its metadata, e.g. ``candid:args``)."""
+        return uploads.module_bytes(self.ctx, caller, upload_id)

@@ -8,10 +8,11 @@ from canister_factory._core import uploads as rules
 from canister_factory._core.access import require_admin, require_caller
 from canister_factory._core.config import Settings
 from canister_factory._core.creation import require_cycles_left
-from canister_factory._core.errors import Conflict
+from canister_factory._core.errors import Conflict, InvalidArgument
 from canister_factory._core.model import UploadInfo
 from canister_factory._core.principal import Principal
 from canister_factory.service.context import Context, settings_of
+from canister_factory.service.creations import module_of
 from canister_factory.store.factory_repo import FactoryRepo
 from canister_factory.wasm_stream import ModuleStreamCheck
 
@@ -65,8 +66,10 @@ def commit_upload(ctx: Context, caller: Principal, upload_id: int, expected_sha2
         settings = settings_of(repo)
         require_caller(settings, caller)
         upload = rules.writable(_live_upload(repo, upload_id, settings, ctx.now()), caller)
-        actual = _hash_and_check(repo, upload_id, settings)
+        actual, problem = _hash_and_check(repo, upload_id, settings)
     rules.check_hash(expected, actual)
+    if problem is not None:
+        raise problem
     with ctx.store.write() as repo:
         settings = settings_of(repo, lock="share")
         require_caller(settings, caller)
@@ -140,12 +143,30 @@ def _live_upload(repo: FactoryRepo, upload_id: int, settings: Settings, now: int
     return upload
 
 
-def _hash_and_check(repo: FactoryRepo, upload_id: int, settings: Settings) -> bytes:
+def _hash_and_check(
+    repo: FactoryRepo, upload_id: int, settings: Settings
+) -> tuple[bytes, InvalidArgument | None]:
+    """The upload's SHA-256, and why it is not an acceptable module (None if it is)."""
     hasher = hashlib.sha256()
     check = ModuleStreamCheck(max_size=settings.max_upload_size)
+    problem: InvalidArgument | None = None
     for data_id in repo.upload_chunk_ids(upload_id):
         data = repo.chunk(data_id)
         hasher.update(data)
-        check.feed(data)
-    check.finish()
-    return hasher.digest()
+        if problem is None:
+            try:
+                check.feed(data)
+            except InvalidArgument as exc:
+                problem = exc
+    if problem is None:
+        try:
+            check.finish()
+        except InvalidArgument as exc:
+            problem = exc
+    return hasher.digest(), problem
+
+
+def module_bytes(ctx: Context, caller: Principal, upload_id: int) -> bytes:
+    """The bytes of ``caller``'s committed upload."""
+    with ctx.store.read() as repo:
+        return repo.module_bytes(module_of(repo.get_upload(upload_id), caller))
