@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from canister_factory._core.config import Settings
 from canister_factory._core.errors import Conflict
 from canister_factory.ports import Clock, ManagementPort
+from canister_factory.service.digests import RunningDigests
 from canister_factory.store.factory_repo import FactoryRepo, FactoryStore
 
 NOT_DEPLOYED = "the factory is not deployed yet: run `canister-factory deploy` first"
@@ -27,6 +28,7 @@ class Context:
     ic: ManagementPort
     clock: Clock
     worker: str = field(default_factory=_worker_id)
+    digests: RunningDigests = field(default_factory=RunningDigests)
     ic_retries: int = 3
 
     def now(self) -> int:

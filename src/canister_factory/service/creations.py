@@ -218,7 +218,7 @@ def _claim_spare(ctx: Context, row: CreationRow) -> bool:
 def _step_created(ctx: Context, installer: Installer, row: CreationRow) -> None:
     canister_id = _canister(row)
     current = ctx.ic.read_module_hash(canister_id=canister_id)
-    if current != row.module_hash:
+    if current != row.module_hash or (current is not None and _from_spare(row)):
         mode = InstallMode.INSTALL if current is None else InstallMode.REINSTALL
         try:
             installer.install(canister_id, mode, row.module_hash, row.init_arg)
@@ -226,6 +226,15 @@ def _step_created(ctx: Context, installer: Installer, row: CreationRow) -> None:
             _recycle(ctx, row, f"install_code failed: {exc.reject_message}")
             raise _prefixed(exc, "install_code failed") from exc
     _transition(ctx, row, Event.INSTALL_OK)
+
+
+def _from_spare(row: CreationRow) -> bool:
+    """Whether the creation claimed a spare (CLAIM_SPARE records ``cycles_used`` 0; creating costs at least the fee).
+
+    A spare still holds what its failed creation installed (someone else's init argument and state), so it is
+    always reinstalled, even when the module hash already matches.
+    """
+    return row.cycles_used == 0
 
 
 def _step_installed(ctx: Context, installer: Installer, row: CreationRow) -> None:

@@ -5,7 +5,8 @@ share one factory and one IC. Write transactions are serialised where it matters
 
 * SQLite: every write transaction starts with ``BEGIN IMMEDIATE``, taking the database's write lock at once, so
   two writers never interleave (WAL mode lets readers go on meanwhile). ``busy_timeout`` makes a second writer
-  wait instead of failing.
+  wait instead of failing. ``synchronous=FULL``: a transaction that returned has reached the disk (fsync), so an
+  acknowledged chunk, commit or creation step survives a power cut, not only a killed process.
 * PostgreSQL: transactions run at READ COMMITTED and take row locks (``SELECT ... FOR UPDATE`` / ``FOR SHARE``)
   on the rows a rule reads before it writes: the factory's settings row for emergency stop and admin changes, a
   caller's quota row for reservations. Row locks rather than SERIALIZABLE because they make a conflicting writer
@@ -144,7 +145,7 @@ def _sqlite_engine(url: str) -> Engine:
     def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
         cursor = dbapi_conn.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA busy_timeout=60000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
