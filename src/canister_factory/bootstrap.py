@@ -59,7 +59,7 @@ class App:
 
 
 def open_app(
-    state_dir: Path | None = None,
+    state_dir: Path | str | None = None,
     *,
     database_url: str | None = None,
     clock: Clock | None = None,
@@ -73,7 +73,7 @@ def open_app(
     db = (
         Database.open(database_url)
         if database_url
-        else Database.for_state_dir(state_dir or default_state_dir())
+        else Database.for_state_dir(Path(state_dir) if state_dir is not None else default_state_dir())
     )
     clock = clock or SystemClock()
     store = FactoryStore(db)

@@ -105,12 +105,14 @@ class Installer:
             existing = repo.store_canister()
         if existing is not None:
             return existing
+        amount = self.ic.creation_fee() + STORE_CANISTER_CYCLES
         created = self.ic.create_canister(
-            amount=self.ic.creation_fee() + STORE_CANISTER_CYCLES,
+            amount=amount,
             settings=CanisterSettings(controllers=(self.ic.sender,)),
             created_at_time=self._now(),
         )
         with self.store.write() as repo:
+            repo.bump(overhead_cycles_used=amount + self.ic.ledger_fee())
             existing = repo.store_canister()
             if existing is not None:
                 # Another process won the race: ours joins the spare pool, to be reused by a creation.

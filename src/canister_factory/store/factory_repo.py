@@ -508,6 +508,10 @@ class FactoryRepo:
         self.conn.execute(sa.delete(t.spares).where(t.spares.c.canister_id == text))
         return Principal.from_text(text)
 
+    def list_spares(self) -> list[Principal]:
+        query = sa.select(t.spares.c.canister_id).order_by(t.spares.c.added_at_ns)
+        return [Principal.from_text(text) for (text,) in self.conn.execute(query)]
+
     def count_spares(self) -> int:
         return int(self.conn.execute(sa.select(sa.func.count()).select_from(t.spares)).scalar_one())
 

@@ -43,6 +43,8 @@ counters = sa.Table(
     sa.Column("active_uploads", sa.BigInteger, nullable=False),
     sa.Column("unique_callers", sa.BigInteger, nullable=False),
     sa.Column("last_created_at_time_ns", sa.BigInteger, nullable=False),
+    # cycles spent on the factory's own canisters (the store canister), not on a creation
+    sa.Column("overhead_cycles_used", sa.BigInteger, nullable=False, server_default="0"),
 )
 
 admins = sa.Table("factory_admins", metadata, sa.Column("principal", PrincipalText, primary_key=True))

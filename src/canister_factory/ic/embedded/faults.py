@@ -7,12 +7,16 @@ public method:
 * ``reject(method, code, ...)``: the call fails with that ``IcReject`` before doing anything.
 * ``unavailable(method)``: the call raises ``IcUnavailable`` before doing anything (never arrived).
 * ``reply_lost(method)``: the call runs and commits, then raises ``IcUnavailable('reply lost')``.
+* ``crash(method, when)``: the process kills itself (SIGKILL) before the call or after it committed, as a
+  crashed factory would; for tests that restart the factory in another process.
 
 Each armed fault fires ``times`` times (once by default), on the next calls of that method.
 """
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -54,6 +58,13 @@ class Faults:
         """The next ``times`` calls of ``method`` take effect, then raise ``IcUnavailable``."""
         self._arm(method, _Armed(None, lambda: IcUnavailable(message), times))
 
+    def crash(self, method: str, when: str = "before") -> None:
+        """The next call of ``method`` kills this process with SIGKILL, ``before`` it runs or ``after`` it commits."""
+        if when not in ("before", "after"):
+            raise ValueError("when must be 'before' or 'after'")
+        kill = _kill_self
+        self._arm(method, _Armed(kill if when == "before" else None, kill if when == "after" else None, 1))
+
     def clear(self) -> None:
         """Disarm every fault."""
         with self._lock:
@@ -89,3 +100,8 @@ class Faults:
             raise ValueError("times must be at least 1")
         with self._lock:
             self._armed.setdefault(method, []).append(armed)
+
+
+def _kill_self() -> Exception:
+    os.kill(os.getpid(), signal.SIGKILL)
+    raise AssertionError("unreachable: SIGKILL did not stop the process")  # pragma: no cover
