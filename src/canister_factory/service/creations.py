@@ -73,24 +73,34 @@ def create_and_install_with(
     if req.canister_id is not None:
         return _reinstall_existing(ctx, installer, caller, req)
     record_id = _existing_for_key(ctx, caller, req.idempotency_key)
-    if record_id is None:
-        record_id = _reserve(ctx, caller, req)
-    return _outcome(drive(ctx, installer, record_id))
+    if record_id is not None:
+        return _outcome(drive(ctx, installer, record_id))
+    token = _claim_token(ctx)
+    record_id = _reserve(ctx, caller, req, token)
+    return _outcome(drive(ctx, installer, record_id, token=token))
 
 
-def drive(ctx: Context, installer: Installer, record_id: int) -> CreationRow:
+def drive(ctx: Context, installer: Installer, record_id: int, *, token: str | None = None) -> CreationRow:
     """Run the creation's lifecycle until it is READY or FAILED, or another worker holds it.
+
+    ``token`` is given when the caller already holds the record's claim (it reserved it just now).
 
     Raises:
         IcUnavailable: the IC kept failing to answer; the record stays where it is, for reconciliation.
         IcError: a definite failure (the record is FAILED and its canister, if any, in the spare pool).
     """
-    token = _claim_token(ctx)
     failures = 0
-    for _ in range(_MAX_STEPS):
+    claimed_at = ctx.now()
+    if token is None:
+        token = _claim_token(ctx)
         row = _claim(ctx, record_id, token)
-        if row is None or lifecycle.is_terminal(row.state):
-            return _load(ctx, record_id)
+    else:
+        row = _load(ctx, record_id)
+    for _ in range(_MAX_STEPS):
+        if row is None:
+            return _load(ctx, record_id)  # another live worker holds it
+        if lifecycle.is_terminal(row.state):
+            return row
         try:
             _STEPS[row.state](ctx, installer, row)
         except IcUnavailable:
@@ -98,6 +108,10 @@ def drive(ctx: Context, installer: Installer, record_id: int) -> CreationRow:
             if failures >= ctx.ic_retries:
                 raise
             time.sleep(0.05 * 2**failures)
+        if ctx.now() - claimed_at > LEASE_NS // 2:  # renew the lease; otherwise a plain read will do
+            row, claimed_at = _claim(ctx, record_id, token), ctx.now()
+        else:
+            row = _load(ctx, record_id)
     raise IcUnavailable(f"creation {record_id} did not finish in {_MAX_STEPS} steps")
 
 
@@ -125,7 +139,11 @@ def reconcile(ctx: Context, installer: Installer) -> dict[str, int]:
 # reservation ---------------------------------------------------------------------------------------
 
 
-def _reserve(ctx: Context, caller: Principal, req: CreateInstallRequest) -> int:
+def _reserve(ctx: Context, caller: Principal, req: CreateInstallRequest, token: str) -> int:
+    """Check every rule and record the creation, claimed by ``token``, in one transaction.
+
+    A spare canister, if there is one, is claimed here too (the record then starts CREATED, with no spend).
+    """
     balance, fee, creation_fee = ctx.ic.cycles_balance(), ctx.ic.ledger_fee(), ctx.ic.creation_fee()
     now = ctx.now()
     with ctx.store.write() as repo:
@@ -141,11 +159,15 @@ def _reserve(ctx: Context, caller: Principal, req: CreateInstallRequest) -> int:
             existing = repo.find_by_key(caller, req.idempotency_key)
             if existing is not None:
                 return existing.id
+        state = lifecycle.next_state(State.REQUESTED, Event.RESERVE)
+        spare = repo.take_spare()
+        if spare is not None:
+            state = lifecycle.next_state(state, Event.CLAIM_SPARE)
         record_id = repo.insert_creation(
             CreationRow(
                 id=0,
                 owner=caller,
-                canister_id=None,
+                canister_id=spare,
                 upload_id=req.upload_id,
                 module_hash=module_hash,
                 mode=req.mode,
@@ -153,15 +175,15 @@ def _reserve(ctx: Context, caller: Principal, req: CreateInstallRequest) -> int:
                 handoff=req.handoff,
                 controllers=controllers,
                 init_arg=req.init_arg,
-                state=lifecycle.next_state(State.REQUESTED, Event.RESERVE),
+                state=state,
                 created_at_time_ns=repo.next_created_at_time(now),
                 idempotency_key=req.idempotency_key,
-                cycles_used=None,
+                cycles_used=None if spare is None else 0,
                 error=None,
                 requested_at_ns=now,
                 updated_at_ns=now,
-                claimed_by=None,
-                claimed_until_ns=None,
+                claimed_by=token,
+                claimed_until_ns=now + LEASE_NS,
             )
         )
         repo.adjust_quota(caller, +1)
@@ -191,8 +213,8 @@ def _existing_for_key(ctx: Context, caller: Principal, key: str | None) -> int |
 
 
 def _step_reserved(ctx: Context, installer: Installer, row: CreationRow) -> None:
-    if _claim_spare(ctx, row):
-        return
+    # Never a spare here: a RESERVED record may already have a canister whose reply was lost, and re-sending
+    # create_canister with the same created_at_time is how we find it.
     try:
         created = ctx.ic.create_canister(
             amount=row.cycles,
@@ -204,15 +226,6 @@ def _step_reserved(ctx: Context, installer: Installer, row: CreationRow) -> None
         raise _prefixed(exc, "create_canister failed") from exc
     used = row.cycles + ctx.ic.ledger_fee()
     _transition(ctx, row, Event.CREATE_OK, canister_id=created.canister_id, cycles_used=used)
-
-
-def _claim_spare(ctx: Context, row: CreationRow) -> bool:
-    with ctx.store.write() as repo:
-        spare = repo.take_spare()
-        if spare is None:
-            return False
-        _persist(repo, ctx, row, Event.CLAIM_SPARE, canister_id=spare, cycles_used=0)
-    return True
 
 
 def _step_created(ctx: Context, installer: Installer, row: CreationRow) -> None:
