@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from canister_factory._core.access import require_admin
+from canister_factory._core.config import InitArg, Settings
+from canister_factory._core.errors import IcReject, InvalidArgument
 from canister_factory._core.principal import Principal
 from canister_factory.ic.embedded import EmbeddedIc, EmbeddedManagement
 from canister_factory.ic.identity import Identity, generate_identity, load_identity_pem
+from canister_factory.ic.network import NetworkManagement, network_management
 from canister_factory.ports import Clock, ManagementPort, SystemClock
 from canister_factory.service.context import Context, settings_of
 from canister_factory.service.factory import Factory
@@ -28,6 +32,33 @@ def default_state_dir() -> Path:
     return Path(base) / "canister-factory"
 
 
+@dataclass(frozen=True)
+class Network:
+    """Which IC the factory uses: the embedded one, or a network by name or URL with its root key.
+
+    ``root_key`` is the DER key as hex (pinned), None for mainnet (built in), or ``"fetch"`` (trust on first use:
+    the key fetched at deploy is then pinned in the state).
+    """
+
+    name: str = EMBEDDED
+    root_key: str | None = None
+
+    @property
+    def embedded(self) -> bool:
+        return self.name == EMBEDDED
+
+    def record(self) -> str:
+        """The form kept in the state (``factory_settings.network``)."""
+        return EMBEDDED if self.embedded else json.dumps({"network": self.name, "root_key": self.root_key})
+
+    @classmethod
+    def from_record(cls, text: str) -> Network:
+        if text == EMBEDDED:
+            return cls()
+        data = json.loads(text)
+        return cls(name=data["network"], root_key=data.get("root_key"))
+
+
 @dataclass
 class App:
     """One opened factory: its database, its IC backend and the factory itself."""
@@ -36,18 +67,48 @@ class App:
     factory: Factory
     identity: Identity
     embedded: EmbeddedIc | None
+    network: Network = field(default_factory=Network)
 
-    def ic_as(self, principal: Principal) -> ManagementPort:
-        """The IC as seen by ``principal`` (for ``canister-status``, which asks as the caller, not the factory)."""
-        if self.embedded is None:
-            raise NotImplementedError("only the embedded IC is available in this build")
-        return EmbeddedManagement(self.embedded, principal)
+    def deploy(self, deployer: Principal, init: InitArg | None = None) -> Settings:
+        """Deploy the factory with ``init``, recording which IC it uses."""
+        return self.factory.deploy(deployer, init, network=self.network.record())
+
+    def ic_as(self, who: Identity | Principal) -> ManagementPort:
+        """The IC as seen by ``who`` (for ``canister-status``, which asks as the caller, not the factory).
+
+        On a network the calls are signed, so ``who`` must be an Identity there; the embedded IC needs only
+        the principal.
+        """
+        principal = who if isinstance(who, Principal) else who.principal
+        if self.embedded is not None:
+            return EmbeddedManagement(self.embedded, principal)
+        if isinstance(who, Principal):
+            raise InvalidArgument(
+                "asking a network as someone needs their identity (key), not just a principal"
+            )
+        return _network_port(self.network, who)
 
     def fund(self, cycles: int) -> None:
-        """Add ``cycles`` to the factory's cycles-ledger account (the embedded IC's stand-in for buying cycles)."""
-        if self.embedded is None:
-            raise NotImplementedError("funding the factory needs the embedded IC")
-        self.embedded.mint(self.factory.principal, cycles)
+        """Add ``cycles`` to the factory's cycles-ledger account.
+
+        On the embedded IC this is its stand-in for buying cycles; on a network it is the development-only
+        top-up that our local front (``canister-factory local-network``) allows and the real IC refuses.
+
+        Raises:
+            InvalidArgument: the network does not allow provisional top-ups.
+        """
+        if self.embedded is not None:
+            self.embedded.mint(self.factory.principal, cycles)
+            return
+        ic = self.factory.ctx.ic
+        assert isinstance(ic, NetworkManagement)
+        try:
+            ic.dev_mint(cycles)
+        except IcReject as exc:
+            raise InvalidArgument(
+                f"this network does not allow provisional top-ups ({exc.reject_message}); "
+                "fund the factory's cycles-ledger account another way"
+            ) from None
 
     def require_admin(self, caller: Principal) -> None:
         """Raises PermissionDenied unless ``caller`` is one of the factory's admins."""
@@ -63,12 +124,17 @@ def open_app(
     *,
     database_url: str | None = None,
     clock: Clock | None = None,
+    network: Network | None = None,
     reconcile: bool = True,
 ) -> App:
     """Open the factory kept in ``state_dir`` (SQLite) or at ``database_url`` (SQLite or PostgreSQL).
 
-    The factory's own key is created on first open and kept in the database. Creations left unfinished by a
-    process that stopped are finished or undone before this returns (``reconcile``).
+    The factory's own key is created on first open and kept in the database. ``network`` is needed only before
+    deploy (or to confirm it): a deployed factory uses the IC recorded at deploy. Creations left unfinished by
+    a process that stopped are finished or undone before this returns (``reconcile``).
+
+    Raises:
+        InvalidArgument: ``network`` differs from the one recorded at deploy, or is not a usable network.
     """
     db = (
         Database.open(database_url)
@@ -79,14 +145,45 @@ def open_app(
     store = FactoryStore(db)
     with store.write() as repo:
         pem = repo.factory_key(lambda: generate_identity("ed25519").to_pem().decode())
+        recorded = repo.network()
     identity = load_identity_pem(pem.encode())
-    embedded = EmbeddedIc(db, clock=clock)
-    ic = EmbeddedManagement(embedded, identity.principal)
+    network = _choose_network(recorded, network)
+    embedded: EmbeddedIc | None = None
+    ic: ManagementPort
+    if network.embedded:
+        embedded = EmbeddedIc(db, clock=clock)
+        ic = EmbeddedManagement(embedded, identity.principal)
+    else:
+        ic = _network_port(network, identity)
+        network = _pinned(network, ic)
     factory = Factory(Context(store=store, ic=ic, clock=clock))
-    app = App(db=db, factory=factory, identity=identity, embedded=embedded)
-    if reconcile:
-        with store.read() as repo:
-            deployed = repo.is_deployed()
-        if deployed:
-            factory.reconcile()
+    app = App(db=db, factory=factory, identity=identity, embedded=embedded, network=network)
+    if reconcile and recorded is not None:
+        factory.reconcile()
     return app
+
+
+def _choose_network(recorded: str | None, asked: Network | None) -> Network:
+    if recorded is None:
+        return asked or Network()
+    stored = Network.from_record(recorded)
+    if asked is not None and asked.name != stored.name:
+        raise InvalidArgument(
+            f"--network: this factory was deployed on {stored.name!r}, not {asked.name!r}; "
+            "use another --state (or --database) for another network"
+        )
+    return stored
+
+
+def _network_port(network: Network, identity: Identity) -> NetworkManagement:
+    try:
+        return network_management(network.name, identity, network.root_key)
+    except ValueError as exc:
+        raise InvalidArgument(f"--network {network.name}: {exc}") from None
+
+
+def _pinned(network: Network, ic: NetworkManagement) -> Network:
+    """After a fetch, the key the network published is the one kept (trust on first use)."""
+    if network.root_key == "fetch":
+        return Network(network.name, ic.agent.root_key_der.hex())
+    return network

@@ -65,7 +65,7 @@ def deploy(
     )
     init = flags if argument is None else _init_from_argument(argument, flags)
     app = s.app
-    app.factory.deploy(s.caller, init)
+    app.deploy(s.caller, init)
     if cycles:
         app.fund(cycles)
     emit(
@@ -74,6 +74,7 @@ def deploy(
             "factory_principal": app.factory.principal,
             "factory_cycles_balance": app.factory.ctx.ic.cycles_balance(),
             "state": str(s.database or s.state_dir),
+            "network": app.network.name,
         },
     )
 
@@ -134,7 +135,11 @@ def set_allowlist(s: Session, principals: tuple[Principal, ...], open_to_all: bo
 @click.argument("principal", type=PRINCIPAL)
 @click.pass_obj
 def add_admin(s: Session, principal: Principal) -> None:
-    """Admin only: make PRINCIPAL an admin."""
+    """Admin only: make PRINCIPAL an admin.
+
+    \b
+    Example: canister-factory add-admin rrkah-fqaaa-aaaaa-aaaaq-cai
+    """
     s.app.factory.add_admin(s.caller, principal)
     emit(s.as_json, {})
 
@@ -143,7 +148,11 @@ def add_admin(s: Session, principal: Principal) -> None:
 @click.argument("principal", type=PRINCIPAL)
 @click.pass_obj
 def remove_admin(s: Session, principal: Principal) -> None:
-    """Admin only: remove PRINCIPAL from the admins (never the last one)."""
+    """Admin only: remove PRINCIPAL from the admins (never the last one).
+
+    \b
+    Example: canister-factory remove-admin rrkah-fqaaa-aaaaa-aaaaq-cai
+    """
     s.app.factory.remove_admin(s.caller, principal)
     emit(s.as_json, {})
 
@@ -151,40 +160,64 @@ def remove_admin(s: Session, principal: Principal) -> None:
 @cli.command("cleanup-expired-uploads-manual")
 @click.pass_obj
 def cleanup_expired_uploads_manual(s: Session) -> None:
-    """Admin only: remove expired open uploads now; prints how many."""
+    """Admin only: remove expired open uploads now; prints how many.
+
+    \b
+    Example: canister-factory --json cleanup-expired-uploads-manual
+    """
     emit(s.as_json, {"removed": s.app.factory.cleanup_expired_uploads_manual(s.caller)})
 
 
 @cli.command("get-config")
 @click.pass_obj
 def get_config(s: Session) -> None:
-    """Show the factory's configuration (the reference's Config record, plus our options)."""
+    """Show the factory's configuration (the reference's Config record, plus our options).
+
+    \b
+    Example: canister-factory --json get-config
+    """
     emit(s.as_json, fields_of(s.app.factory.get_config()))
 
 
 @cli.command("my-stats")
 @click.pass_obj
 def my_stats(s: Session) -> None:
-    """Your canister count (quota used) and the time of your last creation."""
+    """Your canister count (quota used) and the time of your last creation.
+
+    \b
+    Example: canister-factory --identity alice.pem my-stats
+    """
     emit(s.as_json, fields_of(s.app.factory.my_stats(s.caller)))
 
 
 @cli.command("get-factory-stats")
 @click.pass_obj
 def get_factory_stats(s: Session) -> None:
-    """Totals: canisters created, uploads, callers, and the factory's cycles balance."""
+    """Totals: canisters created, uploads, callers, and the factory's cycles balance.
+
+    \b
+    Example: canister-factory --json get-factory-stats
+    """
     emit(s.as_json, fields_of(s.app.factory.get_factory_stats()))
 
 
 @cli.command("health-check")
 @click.pass_obj
 def health_check(s: Session) -> None:
-    """ "Healthy", or "Low cycles: {balance} (min {min})"."""
+    """Prints "Healthy", or "Low cycles: {balance} (min {min})".
+
+    \b
+    Example: canister-factory health-check
+    """
     emit(s.as_json, {"health": s.app.factory.health_check()})
 
 
 @cli.command("version")
 @click.pass_obj
 def version(s: Session) -> None:
-    """The factory's version."""
+    """The factory's version.
+
+    \b
+    Example: canister-factory version
+    """
     emit(s.as_json, {"version": __version__})

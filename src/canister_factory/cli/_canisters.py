@@ -130,7 +130,7 @@ def canister_status(s: Session, canister_id: Principal) -> None:
     \b
     Example: canister-factory canister-status wwc2m-2qaaa-aaaac-qaaaa-cai
     """
-    ic = s.app.ic_as(s.caller)
+    ic = s.app.ic_as(s.identity)
     result: dict[str, object] = {
         "canister_id": canister_id,
         "controllers": list(ic.read_controllers(canister_id=canister_id)),

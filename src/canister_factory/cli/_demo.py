@@ -30,6 +30,9 @@ INIT_ARG = bytes.fromhex("4449444c00017d2a")  # Candid (42 : nat), the counter's
 def demo(s: Session, keep: Path | None) -> None:
     """Deploy a factory on the embedded IC, upload the example counter canister, create one for a second
     identity with handoff, and show its status and the factory's statistics.
+
+    \b
+    Example: canister-factory demo
     """
     with tempfile.TemporaryDirectory(prefix="canister-factory-demo-") as tmp:
         state = keep or Path(tmp)
@@ -41,7 +44,7 @@ def _run(state: Path, as_json: bool) -> None:
     app = open_app(state)
     try:
         factory = app.factory
-        factory.deploy(operator.principal, InitArg())
+        app.deploy(operator.principal, InitArg())
         app.fund(DEMO_CYCLES)
         _say(as_json, f"1. deployed the factory {factory.principal} with {DEMO_CYCLES:,} cycles")
         wasm = resources.files("canister_factory._data").joinpath("counter.wasm").read_bytes()
@@ -56,7 +59,7 @@ def _run(state: Path, as_json: bool) -> None:
         request = CreateInstallRequest(upload_id, INIT_ARG, Mode.INSTALL, CANISTER_CYCLES, handoff=True)
         created = factory.create_and_install_with(alice.principal, request)
         _say(as_json, f"3. created and installed canister {created.canister_id} for alice, handed off to her")
-        ic = app.ic_as(alice.principal)
+        ic = app.ic_as(alice)
         status = ic.canister_status(canister_id=created.canister_id)
         stats = factory.get_factory_stats()
         emit(

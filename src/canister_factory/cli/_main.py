@@ -97,10 +97,27 @@ class FactoryGroup(click.Group):
     envvar="CANISTER_FACTORY_DATABASE",
     help="Database URL instead of the state folder's SQLite file (sqlite:///... or postgresql://...).",
 )
+@click.option(
+    "--network",
+    envvar="CANISTER_FACTORY_NETWORK",
+    help="The IC to use at deploy: ic (mainnet), local (http://127.0.0.1:4943) or a URL. Default: the embedded IC."
+    " Recorded in the state, so later commands need not repeat it. Env: CANISTER_FACTORY_NETWORK.",
+)
+@click.option(
+    "--root-key",
+    envvar="CANISTER_FACTORY_ROOT_KEY",
+    help="For a network other than mainnet: its root key as hex, or 'fetch' (trust on first use, then pinned).",
+)
 @click.version_option(__version__, prog_name="canister-factory")
 @click.pass_context
 def cli(
-    ctx: click.Context, state: Path | None, identity_path: Path | None, as_json: bool, database: str | None
+    ctx: click.Context,
+    state: Path | None,
+    identity_path: Path | None,
+    as_json: bool,
+    database: str | None,
+    network: str | None,
+    root_key: str | None,
 ) -> None:
     """Create and manage user canisters on the Internet Computer for many callers.
 
@@ -111,7 +128,7 @@ def cli(
       canister-factory create-and-install-with --upload-id 1 --cycles 2000000000000 --init-arg-hex 4449444c00017d2a
       canister-factory canister-status <canister id>
     """
-    ctx.obj = Session(state=state, identity_path=identity_path, as_json=as_json, database=database)
+    ctx.obj = Session(state, identity_path, as_json, database, network, root_key)
 
 
 def session_of(ctx: click.Context) -> Session:

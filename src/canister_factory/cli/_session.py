@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from canister_factory._core.principal import Principal
-from canister_factory.bootstrap import App, default_state_dir, open_app
+from canister_factory.bootstrap import App, Network, default_state_dir, open_app
 from canister_factory.ic.identity import Identity, load_identity_pem, load_or_create_identity
 
 
@@ -25,6 +25,8 @@ class Session:
     identity_path: Path | None
     as_json: bool
     database: str | None
+    network: str | None = None
+    root_key: str | None = None
     _app: App | None = field(default=None, repr=False)
     _identity: Identity | None = field(default=None, repr=False)
 
@@ -35,7 +37,8 @@ class Session:
     @property
     def app(self) -> App:
         if self._app is None:
-            self._app = open_app(self.state_dir, database_url=self.database)
+            network = None if self.network is None else Network(self.network, self.root_key)
+            self._app = open_app(self.state_dir, database_url=self.database, network=network)
         return self._app
 
     @property

@@ -46,6 +46,7 @@ from canister_factory.service.installer import Installer
 from canister_factory.store.factory_repo import CreationRow, FactoryRepo
 
 LEASE_NS = 300 * 1_000_000_000
+MAX_ATTEMPTS = 3  # tries of a step that the IC rejects as transient (SYS_TRANSIENT) before giving up
 NOT_OWNER_OF_UPLOAD = "not owner of upload"
 _MAX_STEPS = 16
 _IC_MODES = {
@@ -184,6 +185,7 @@ def _reserve(ctx: Context, caller: Principal, req: CreateInstallRequest, token: 
                 updated_at_ns=now,
                 claimed_by=token,
                 claimed_until_ns=now + LEASE_NS,
+                from_spare=spare is not None,
             )
         )
         repo.adjust_quota(caller, +1)
@@ -230,24 +232,47 @@ def _step_reserved(ctx: Context, installer: Installer, row: CreationRow) -> None
 
 def _step_created(ctx: Context, installer: Installer, row: CreationRow) -> None:
     canister_id = _canister(row)
+    if row.from_spare:
+        row = _fund_spare(ctx, row, canister_id)
     current = ctx.ic.read_module_hash(canister_id=canister_id)
-    if current != row.module_hash or (current is not None and _from_spare(row)):
+    # A spare still holds what its failed creation installed (someone else's init argument and state), so it
+    # is always reinstalled, even when the module hash already matches.
+    if current != row.module_hash or row.from_spare:
         mode = InstallMode.INSTALL if current is None else InstallMode.REINSTALL
         try:
             installer.install(canister_id, mode, row.module_hash, row.init_arg)
         except IcReject as exc:
-            _recycle(ctx, row, f"install_code failed: {exc.reject_message}")
-            raise _prefixed(exc, "install_code failed") from exc
+            _failed_step(ctx, row, exc, "install_code failed")
+            return
     _transition(ctx, row, Event.INSTALL_OK)
 
 
-def _from_spare(row: CreationRow) -> bool:
-    """Whether the creation claimed a spare (CLAIM_SPARE records ``cycles_used`` 0; creating costs at least the fee).
+def _fund_spare(ctx: Context, row: CreationRow, canister_id: Principal) -> CreationRow:
+    """Top a spare up to what a new canister would hold (the requested cycles less the creation fee).
 
-    A spare still holds what its failed creation installed (someone else's init argument and state), so it is
-    always reinstalled, even when the module hash already matches.
+    The spend is recorded before the cycles ledger's ``withdraw``, whose ``created_at_time`` makes a repeat a
+    duplicate, so a crash in between neither loses the record nor pays twice.
     """
-    return row.cycles_used == 0
+    wanted = row.cycles - ctx.ic.creation_fee()
+    held = ctx.ic.canister_status(canister_id=canister_id).cycles
+    if held >= wanted:
+        return row
+    fee = ctx.ic.ledger_fee()
+    with ctx.store.write() as repo:
+        repo.update_creation(row.id, cycles_used=wanted - held + fee, updated_at_ns=ctx.now())
+    ctx.ic.withdraw(amount=wanted - held, to=canister_id, created_at_time=row.created_at_time_ns)
+    return replace(row, cycles_used=wanted - held + fee)
+
+
+def _failed_step(ctx: Context, row: CreationRow, exc: IcReject, what: str) -> None:
+    """A step's IC call was rejected: retry later if the IC says so (transient), else give the canister up."""
+    if exc.transient and row.attempts + 1 < MAX_ATTEMPTS:
+        _transition(
+            ctx, row, Event.STEP_FAILED, error=f"{what}: {exc.reject_message}", attempts=row.attempts + 1
+        )
+        return
+    _recycle(ctx, row, f"{what}: {exc.reject_message}")
+    raise _prefixed(exc, what) from exc
 
 
 def _step_installed(ctx: Context, installer: Installer, row: CreationRow) -> None:
@@ -258,8 +283,8 @@ def _step_installed(ctx: Context, installer: Installer, row: CreationRow) -> Non
                 canister_id=canister_id, settings=CanisterSettings(controllers=row.controllers)
             )
         except IcReject as exc:
-            _recycle(ctx, row, f"update_settings failed: {exc.reject_message}")
-            raise _prefixed(exc, "update_settings failed") from exc
+            _failed_step(ctx, row, exc, "update_settings failed")
+            return
         have = set(ctx.ic.read_controllers(canister_id=canister_id))
         if have != set(row.controllers):
             message = (
@@ -273,7 +298,15 @@ def _step_installed(ctx: Context, installer: Installer, row: CreationRow) -> Non
 
 
 def _step_recovering(ctx: Context, installer: Installer, row: CreationRow) -> None:
-    _recycle(ctx, row, row.error or "recovery after a failed step")
+    """Resume a creation a transient reject interrupted, from where the IC says it stands."""
+    if row.attempts == 0 or row.attempts >= MAX_ATTEMPTS:  # a crash during a recycle, or out of attempts
+        _recycle(ctx, row, row.error or "recovery after a failed step")
+        after = f" (after {row.attempts} attempts)" if row.attempts else ""
+        raise IcReject(5, f"creation {row.id} failed{after}: {row.error}")
+    time.sleep(0.05 * row.attempts)
+    canister_id = _canister(row)
+    installed = ctx.ic.read_module_hash(canister_id=canister_id) == row.module_hash and not row.from_spare
+    _transition(ctx, row, Event.RESUME_INSTALLED if installed else Event.RESUME_CREATED)
 
 
 _STEPS: dict[State, Callable[[Context, Installer, CreationRow], None]] = {

@@ -52,6 +52,8 @@ class CreationRow:
     updated_at_ns: int
     claimed_by: str | None
     claimed_until_ns: int | None
+    from_spare: bool = False
+    attempts: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -555,6 +557,8 @@ def _creation(row: Any) -> CreationRow:
         updated_at_ns=int(row["updated_at_ns"]),
         claimed_by=row["claimed_by"],
         claimed_until_ns=row["claimed_until_ns"],
+        from_spare=bool(row["from_spare"]),
+        attempts=int(row["attempts"]),
     )
 
 

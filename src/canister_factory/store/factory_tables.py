@@ -131,6 +131,8 @@ canisters = sa.Table(
     sa.Column("updated_at_ns", sa.BigInteger, nullable=False),
     sa.Column("claimed_by", sa.String(128), nullable=True),
     sa.Column("claimed_until_ns", sa.BigInteger, nullable=True),
+    sa.Column("from_spare", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     sa.UniqueConstraint("owner", "idempotency_key", name="canisters_owner_key"),
     sa.Index("canisters_owner_id", "owner", "id"),
     sa.Index("canisters_owner_requested", "owner", "requested_at_ns"),

@@ -1,0 +1,67 @@
+"""The core imports only the standard library and itself (DESIGN section 5)."""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+import pytest
+
+import canister_factory._core as core
+
+CORE_DIR = Path(core.__file__).parent
+CORE_FILES = sorted(CORE_DIR.rglob("*.py"))
+
+
+def imported_modules(source: str) -> list[str]:
+    """Every absolute module an import statement of ``source`` names (relative imports as ``.name``)."""
+    names: list[str] = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            names.append("." * node.level + (node.module or ""))
+    return names
+
+
+def is_allowed(module: str) -> bool:
+    if module.startswith("."):
+        return True  # relative: stays inside canister_factory._core
+    top = module.split(".")[0]
+    return (
+        top in sys.stdlib_module_names
+        or top == "__future__"
+        or module.split(".")[:2] == ["canister_factory", "_core"]
+    )
+
+
+def test_core_has_modules() -> None:
+    assert {p.name for p in CORE_FILES} >= {
+        "config.py",
+        "access.py",
+        "uploads.py",
+        "lifecycle.py",
+        "errors.py",
+    }
+
+
+@pytest.mark.parametrize("path", CORE_FILES, ids=lambda p: p.name)
+def test_core_module_imports_only_stdlib_and_core(path: Path) -> None:
+    bad = [m for m in imported_modules(path.read_text(encoding="utf-8")) if not is_allowed(m)]
+    assert bad == [], f"{path.name} imports outside the standard library and the core: {bad}"
+
+
+@pytest.mark.parametrize(
+    ("source", "allowed"),
+    [
+        ("import hashlib", True),
+        ("from canister_factory._core.errors import FactoryError", True),
+        ("import sqlalchemy", False),
+        ("from canister_factory.store import db", False),
+        ("import canister_factory", False),
+        ("def f():\n    import httpx\n", False),
+    ],
+)
+def test_checker_catches_outside_imports(source: str, allowed: bool) -> None:
+    assert all(is_allowed(m) for m in imported_modules(source)) is allowed
