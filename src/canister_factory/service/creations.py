@@ -151,6 +151,7 @@ def _reserve(ctx: Context, caller: Principal, req: CreateInstallRequest, token: 
         settings = settings_of(repo, lock="share")
         require_caller(settings, caller)
         check_cycles(balance - repo.inflight_cycles(), req.cycles, fee, creation_fee, settings)
+        created_at_time = repo.next_created_at_time(now)  # locks the counters row before the caller's row
         quota = repo.lock_caller(caller)
         check_quota(quota.quota_used, settings)
         check_rate(repo.count_requested_since(caller, now - DAY_NS), settings)
@@ -177,7 +178,7 @@ def _reserve(ctx: Context, caller: Principal, req: CreateInstallRequest, token: 
                 controllers=controllers,
                 init_arg=req.init_arg,
                 state=state,
-                created_at_time_ns=repo.next_created_at_time(now),
+                created_at_time_ns=created_at_time,
                 idempotency_key=req.idempotency_key,
                 cycles_used=None if spare is None else 0,
                 error=None,

@@ -82,7 +82,11 @@ class FactoryStore:
 
 
 class FactoryRepo:
-    """Queries over one transaction. Methods named ``lock_*`` take row locks on PostgreSQL."""
+    """Queries over one transaction. Methods named ``lock_*`` take row locks on PostgreSQL.
+
+    Lock order, kept by every transaction so that two never wait on each other (PostgreSQL): the settings row,
+    then the counters row, then a caller's quota row, then registry rows.
+    """
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -411,12 +415,12 @@ class FactoryRepo:
 
     def record_created(self, caller: Principal, now_ns: int) -> None:
         cs = t.caller_stats
+        self.bump(total_canisters_created=1)  # counters before caller_stats: the order every transaction keeps
         self.conn.execute(
             sa.update(cs)
             .where(cs.c.caller == caller.to_text())
             .values(created_count=cs.c.created_count + 1, last_created_at_ns=now_ns)
         )
-        self.bump(total_canisters_created=1)
 
     def count_requested_since(self, owner: Principal, since_ns: int) -> int:
         c = t.canisters.c
