@@ -1,0 +1,276 @@
+"""``FactoryClient``: the factory's methods over HTTP, each request signed with the caller's IC key."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from canister_factory import auth
+from canister_factory._core import errors
+from canister_factory._core.config import MAX_CHUNK_SIZE
+from canister_factory._core.errors import FactoryError, FactoryFault, IcReject
+from canister_factory._core.model import (
+    CallerStats,
+    CanisterPage,
+    ConfigView,
+    CreateInstallRequest,
+    CreateInstallResponse,
+    FactoryStats,
+    UploadInfo,
+)
+from canister_factory._core.principal import Principal
+from canister_factory.client import wire
+from canister_factory.ic.identity import AnonymousIdentity, Identity
+
+
+class ServiceUnreachable(FactoryFault):
+    """The factory's HTTP service could not be reached or gave no usable answer."""
+
+    code = "service_unreachable"
+
+
+@dataclass(frozen=True, slots=True)
+class Uploaded:
+    """What :meth:`FactoryClient.upload` returns: the committed upload and its module's hash."""
+
+    upload_id: int
+    sha256_hex: str
+    total_len: int
+
+
+def _error_classes() -> dict[str, type[FactoryError]]:
+    found: dict[str, type[FactoryError]] = {}
+    stack: list[type[FactoryError]] = [FactoryError]
+    while stack:
+        cls = stack.pop()
+        found.setdefault(cls.code, cls)
+        stack.extend(cls.__subclasses__())
+    return found
+
+
+_BY_STATUS: dict[int, type[FactoryError]] = {502: errors.IcError, 503: errors.FactoryFault}
+
+
+def error_from_reply(status: int, body: Mapping[str, Any]) -> FactoryError:
+    """The ``FactoryError`` that a reply's ``{"error", "code"}`` stands for (the same class the service raised)."""
+    message = str(body.get("error", f"HTTP {status}"))
+    code = str(body.get("code", ""))
+    if code == IcReject.code and isinstance(body.get("reject_code"), int):
+        return IcReject(int(body["reject_code"]), str(body.get("reject_message", "")), body.get("error_code"))
+    cls = _error_classes().get(code)
+    if cls is None or cls is IcReject:
+        cls = _BY_STATUS.get(status, errors.CallerError if 400 <= status < 500 else FactoryError)
+    # Some subclasses take other constructor arguments; the message is all the wire carries.
+    error = cls.__new__(cls)
+    FactoryError.__init__(error, message)
+    return error
+
+
+class FactoryClient:
+    """A signed HTTP client for one factory service and one caller identity.
+
+    Each method mirrors ``canister_factory.service.factory.Factory`` (without the ``caller`` argument: the
+    caller is ``identity``), returns the same records and raises the same ``FactoryError`` subclasses.
+    Use it as a context manager, or call :meth:`close`.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        identity: Identity | None = None,
+        *,
+        timeout: float = 60.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.identity = identity or AnonymousIdentity()
+        self._http = httpx.Client(base_url=url.rstrip("/"), timeout=timeout, transport=transport)
+
+    @property
+    def principal(self) -> Principal:
+        """The caller this client signs as."""
+        return self.identity.principal
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> FactoryClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # --- transport ----------------------------------------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        content: bytes | None = None,
+        params: Mapping[str, Any] | None = None,
+        sign: bool = True,
+    ) -> Any:
+        """Send one request (signed unless ``sign`` is False or the identity is anonymous); the reply's JSON.
+
+        Raises:
+            FactoryError: the service's error, as the class it raised; ``ServiceUnreachable`` when there is no
+                usable answer.
+        """
+        request = self.build_request(
+            method, path, json_body=json_body, content=content, params=params, sign=sign
+        )
+        try:
+            response = self._http.send(request)
+        except httpx.HTTPError as exc:
+            raise ServiceUnreachable(f"cannot reach the factory service at {request.url}: {exc}") from exc
+        return _decode(response)
+
+    def build_request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        content: bytes | None = None,
+        params: Mapping[str, Any] | None = None,
+        sign: bool = True,
+    ) -> httpx.Request:
+        """The request as it will be sent, signed (tests use it to alter or replay requests)."""
+        headers: dict[str, str] = {"Accept": "application/json"}
+        if json_body is not None:
+            content = json.dumps(json_body, separators=(",", ":")).encode()
+            headers["Content-Type"] = "application/json"
+        elif content is not None:
+            headers["Content-Type"] = "application/octet-stream"
+        clean = {k: v for k, v in (params or {}).items() if v is not None}
+        request = self._http.build_request(
+            method, path, content=content or b"", headers=headers, params=clean
+        )
+        if sign and not self.identity.is_anonymous:
+            raw_path, _, _ = request.url.raw_path.partition(b"?")
+            signed = auth.sign_request(
+                self.identity,
+                method,
+                raw_path.decode("ascii"),
+                request.url.query.decode("ascii"),
+                content or b"",
+                now_s=int(time.time()),
+            )
+            request.headers.update(signed)
+        return request
+
+    def send(self, request: httpx.Request) -> Any:
+        """Send a request built by :meth:`build_request`; the reply's JSON (errors raised as above)."""
+        try:
+            return _decode(self._http.send(request))
+        except httpx.HTTPError as exc:
+            raise ServiceUnreachable(f"cannot reach the factory service at {request.url}: {exc}") from exc
+
+    # --- uploads ------------------------------------------------------------------------------------------------
+
+    def create_upload(self) -> int:
+        return int(self.request("POST", "/v1/uploads")["upload_id"])
+
+    def put_chunk(self, upload_id: int, chunk: bytes, index: int | None = None) -> int:
+        """Add a chunk (at ``index``, so a retry does not duplicate it); returns the total length so far."""
+        if index is None:
+            reply = self.request("POST", f"/v1/uploads/{upload_id}/chunks", content=bytes(chunk))
+        else:
+            reply = self.request("PUT", f"/v1/uploads/{upload_id}/chunks/{index}", content=bytes(chunk))
+        return int(reply["total_len"])
+
+    def commit_upload(self, upload_id: int, expected_sha256_hex: str) -> str:
+        body = {"expected_sha256_hex": expected_sha256_hex}
+        return str(self.request("POST", f"/v1/uploads/{upload_id}/commit", json_body=body)["sha256_hex"])
+
+    def clear_upload(self, upload_id: int) -> None:
+        self.request("DELETE", f"/v1/uploads/{upload_id}")
+
+    def get_upload_info(self, upload_id: int) -> UploadInfo:
+        return wire.upload_info_from_json(self.request("GET", f"/v1/uploads/{upload_id}"))
+
+    def upload(self, module: bytes | str | Path, *, chunk_size: int = MAX_CHUNK_SIZE) -> Uploaded:
+        """Upload a whole module (bytes or a file path) in indexed chunks and commit it."""
+        data = Path(module).read_bytes() if isinstance(module, str | Path) else bytes(module)
+        upload_id = self.create_upload()
+        total = 0
+        for index, start in enumerate(range(0, max(len(data), 1), chunk_size)):
+            total = self.put_chunk(upload_id, data[start : start + chunk_size], index)
+        digest = self.commit_upload(upload_id, hashlib.sha256(data).hexdigest())
+        return Uploaded(upload_id=upload_id, sha256_hex=digest, total_len=total)
+
+    # --- canisters ----------------------------------------------------------------------------------------------
+
+    def create_and_install_with(self, request: CreateInstallRequest) -> CreateInstallResponse:
+        reply = self.request("POST", "/v1/canisters", json_body=wire.create_request_to_json(request))
+        return wire.create_response_from_json(reply)
+
+    def list_my_canisters(self, cursor: int | None = None, limit: int | None = None) -> CanisterPage:
+        reply = self.request("GET", "/v1/canisters/mine", params={"cursor": cursor, "limit": limit})
+        return wire.canister_page_from_json(reply)
+
+    def list_canisters(self, cursor: int | None = None, limit: int | None = None) -> CanisterPage:
+        reply = self.request("GET", "/v1/canisters", params={"cursor": cursor, "limit": limit})
+        return wire.canister_page_from_json(reply)
+
+    # --- admin --------------------------------------------------------------------------------------------------
+
+    def set_emergency_stop(self, stopped: bool) -> None:
+        self.request("PUT", "/v1/admin/emergency-stop", json_body={"stopped": stopped})
+
+    def set_allowlist(self, allowlist: list[Principal] | None) -> None:
+        body = {"allowlist": None if allowlist is None else [p.to_text() for p in allowlist]}
+        self.request("PUT", "/v1/admin/allowlist", json_body=body)
+
+    def add_admin(self, principal: Principal) -> None:
+        self.request("POST", "/v1/admin/admins", json_body={"principal": principal.to_text()})
+
+    def remove_admin(self, principal: Principal) -> None:
+        self.request("DELETE", f"/v1/admin/admins/{principal.to_text()}")
+
+    def cleanup_expired_uploads_manual(self) -> int:
+        return int(self.request("POST", "/v1/admin/cleanup")["removed"])
+
+    def reconcile(self) -> dict[str, int]:
+        return {str(k): int(v) for k, v in self.request("POST", "/v1/admin/reconcile").items()}
+
+    # --- queries ------------------------------------------------------------------------------------------------
+
+    def get_config(self) -> ConfigView:
+        return wire.config_from_json(self.request("GET", "/v1/config", sign=False))
+
+    def my_stats(self) -> CallerStats:
+        return wire.caller_stats_from_json(self.request("GET", "/v1/my-stats"))
+
+    def get_factory_stats(self) -> FactoryStats:
+        return wire.factory_stats_from_json(self.request("GET", "/v1/stats", sign=False))
+
+    def health_check(self) -> str:
+        return str(self.request("GET", "/v1/health", sign=False)["status"])
+
+    def version(self) -> str:
+        return str(self.request("GET", "/v1/version", sign=False)["version"])
+
+
+def _decode(response: httpx.Response) -> Any:
+    if response.status_code == 204:
+        return None
+    try:
+        body = response.json() if response.content else {}
+    except ValueError as exc:
+        if response.is_success:
+            raise ServiceUnreachable(
+                f"the service sent a reply that is not JSON ({response.status_code})"
+            ) from exc
+        body = {"error": response.text[:500] or f"HTTP {response.status_code}"}
+    if response.is_success:
+        return body
+    raise error_from_reply(response.status_code, body if isinstance(body, dict) else {})
