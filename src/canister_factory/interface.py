@@ -24,9 +24,9 @@ from canister_factory._core.model import (
     Mode,
 )
 from canister_factory._core.principal import Principal
-from canister_factory.service.factory import Factory
+from canister_factory.service.factory import FactoryApi
 
-Handler = Callable[[Factory, Principal, list[Any]], Any]
+Handler = Callable[[FactoryApi, Principal, list[Any]], Any]
 
 
 @functools.cache
@@ -70,7 +70,7 @@ def init_arg_from_candid(values: list[Any]) -> InitArg | None:
     )
 
 
-def call(factory: Factory, caller: Principal, method: str, args: list[Any]) -> list[Any]:
+def call(factory: FactoryApi, caller: Principal, method: str, args: list[Any]) -> list[Any]:
     """Run ``method`` with Candid ``args`` as ``caller``; the results as Candid values."""
     func = method_type(method)
     handler = HANDLERS[method]
@@ -129,20 +129,20 @@ def _list_arg(args: list[Any]) -> tuple[int | None, int | None]:
     return arg.get("cursor"), arg.get("limit")
 
 
-def _commit(f: Factory, c: Principal, a: list[Any]) -> str:
+def _commit(f: FactoryApi, c: Principal, a: list[Any]) -> str:
     return f.commit_upload(c, a[0], a[1]["expected_sha256_hex"])
 
 
-def _upload_info(f: Factory, c: Principal, a: list[Any]) -> dict[str, Any]:
+def _upload_info(f: FactoryApi, c: Principal, a: list[Any]) -> dict[str, Any]:
     return _fields(f.get_upload_info(c, a[0]))
 
 
-def _config(f: Factory, c: Principal, a: list[Any]) -> dict[str, Any]:
+def _config(f: FactoryApi, c: Principal, a: list[Any]) -> dict[str, Any]:
     return _fields(f.get_config())
 
 
-def _unit(action: Callable[[Factory, Principal, list[Any]], None]) -> Handler:
-    def run(f: Factory, c: Principal, a: list[Any]) -> None:
+def _unit(action: Callable[[FactoryApi, Principal, list[Any]], None]) -> Handler:
+    def run(f: FactoryApi, c: Principal, a: list[Any]) -> None:
         action(f, c, a)
         return None
 

@@ -80,7 +80,9 @@ def _next_token(source: str, pos: int) -> tuple[Token, int]:
     ch = source[pos]
     if ch == '"':
         return _string(source, pos)
-    if "0" <= ch <= "9":  # ASCII only: str.isdigit() is also true for "²" and other digits _NUMBER won't match
+    if (
+        "0" <= ch <= "9"
+    ):  # ASCII only: str.isdigit() is also true for "²" and other digits _NUMBER won't match
         m = _NUMBER.match(source, pos)
         assert m is not None
         return Token("num", m.group(), pos), m.end()

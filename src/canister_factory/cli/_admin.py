@@ -109,7 +109,7 @@ def set_emergency_stop(s: Session, stopped: bool) -> None:
     \b
     Example: canister-factory set-emergency-stop true
     """
-    s.app.factory.set_emergency_stop(s.caller, stopped)
+    s.factory.set_emergency_stop(s.caller, stopped)
     emit(s.as_json, {})
 
 
@@ -127,7 +127,7 @@ def set_allowlist(s: Session, principals: tuple[Principal, ...], open_to_all: bo
         raise InvalidArgument("allowlist: give principals or --none, not both")
     if not open_to_all and not principals:
         raise InvalidArgument("allowlist: give at least one principal, or --none to allow everyone")
-    s.app.factory.set_allowlist(s.caller, None if open_to_all else list(principals))
+    s.factory.set_allowlist(s.caller, None if open_to_all else list(principals))
     emit(s.as_json, {})
 
 
@@ -140,7 +140,7 @@ def add_admin(s: Session, principal: Principal) -> None:
     \b
     Example: canister-factory add-admin rrkah-fqaaa-aaaaa-aaaaq-cai
     """
-    s.app.factory.add_admin(s.caller, principal)
+    s.factory.add_admin(s.caller, principal)
     emit(s.as_json, {})
 
 
@@ -153,7 +153,7 @@ def remove_admin(s: Session, principal: Principal) -> None:
     \b
     Example: canister-factory remove-admin rrkah-fqaaa-aaaaa-aaaaq-cai
     """
-    s.app.factory.remove_admin(s.caller, principal)
+    s.factory.remove_admin(s.caller, principal)
     emit(s.as_json, {})
 
 
@@ -165,7 +165,7 @@ def cleanup_expired_uploads_manual(s: Session) -> None:
     \b
     Example: canister-factory --json cleanup-expired-uploads-manual
     """
-    emit(s.as_json, {"removed": s.app.factory.cleanup_expired_uploads_manual(s.caller)})
+    emit(s.as_json, {"removed": s.factory.cleanup_expired_uploads_manual(s.caller)})
 
 
 @cli.command("get-config")
@@ -176,7 +176,7 @@ def get_config(s: Session) -> None:
     \b
     Example: canister-factory --json get-config
     """
-    emit(s.as_json, fields_of(s.app.factory.get_config()))
+    emit(s.as_json, fields_of(s.factory.get_config()))
 
 
 @cli.command("my-stats")
@@ -187,7 +187,7 @@ def my_stats(s: Session) -> None:
     \b
     Example: canister-factory --identity alice.pem my-stats
     """
-    emit(s.as_json, fields_of(s.app.factory.my_stats(s.caller)))
+    emit(s.as_json, fields_of(s.factory.my_stats(s.caller)))
 
 
 @cli.command("get-factory-stats")
@@ -198,7 +198,7 @@ def get_factory_stats(s: Session) -> None:
     \b
     Example: canister-factory --json get-factory-stats
     """
-    emit(s.as_json, fields_of(s.app.factory.get_factory_stats()))
+    emit(s.as_json, fields_of(s.factory.get_factory_stats()))
 
 
 @cli.command("health-check")
@@ -209,7 +209,7 @@ def health_check(s: Session) -> None:
     \b
     Example: canister-factory health-check
     """
-    emit(s.as_json, {"health": s.app.factory.health_check()})
+    emit(s.as_json, {"health": s.factory.health_check()})
 
 
 @cli.command("version")

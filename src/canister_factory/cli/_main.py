@@ -108,6 +108,12 @@ class FactoryGroup(click.Group):
     envvar="CANISTER_FACTORY_ROOT_KEY",
     help="For a network other than mainnet: its root key as hex, or 'fetch' (trust on first use, then pinned).",
 )
+@click.option(
+    "--url",
+    envvar="CANISTER_FACTORY_URL",
+    help="Talk to a factory service (canister-factory serve) at this URL instead of opening the state; requests"
+    " are signed with --identity. Env: CANISTER_FACTORY_URL.",
+)
 @click.version_option(__version__, prog_name="canister-factory")
 @click.pass_context
 def cli(
@@ -118,6 +124,7 @@ def cli(
     database: str | None,
     network: str | None,
     root_key: str | None,
+    url: str | None,
 ) -> None:
     """Create and manage user canisters on the Internet Computer for many callers.
 
@@ -128,7 +135,7 @@ def cli(
       canister-factory create-and-install-with --upload-id 1 --cycles 2000000000000 --init-arg-hex 4449444c00017d2a
       canister-factory canister-status <canister id>
     """
-    ctx.obj = Session(state, identity_path, as_json, database, network, root_key)
+    ctx.obj = Session(state, identity_path, as_json, database, network, root_key, url)
 
 
 def session_of(ctx: click.Context) -> Session:

@@ -6,9 +6,13 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from canister_factory._core.errors import InvalidArgument
 from canister_factory._core.principal import Principal
 from canister_factory.bootstrap import App, Network, default_state_dir, open_app
+from canister_factory.cli._remote import RemoteFactory
+from canister_factory.client import FactoryClient
 from canister_factory.ic.identity import Identity, load_identity_pem, load_or_create_identity
+from canister_factory.service.factory import FactoryApi
 
 
 def default_identity_path() -> Path:
@@ -27,7 +31,9 @@ class Session:
     database: str | None
     network: str | None = None
     root_key: str | None = None
+    url: str | None = None
     _app: App | None = field(default=None, repr=False)
+    _remote: RemoteFactory | None = field(default=None, repr=False)
     _identity: Identity | None = field(default=None, repr=False)
 
     @property
@@ -35,7 +41,25 @@ class Session:
         return self.state or default_state_dir()
 
     @property
+    def factory(self) -> FactoryApi:
+        """The factory: opened in process, or the service at ``--url``."""
+        if self.url is None:
+            return self.app.factory
+        if self._remote is None:
+            self._remote = RemoteFactory(FactoryClient(self.url, self.identity))
+        return self._remote
+
+    @property
     def app(self) -> App:
+        """The factory opened in process (commands that need the state itself, not only the methods).
+
+        Raises:
+            InvalidArgument: with ``--url``, where there is no local state.
+        """
+        if self.url is not None:
+            raise InvalidArgument(
+                "this command works on the factory's own state: run it without --url, where it runs"
+            )
         if self._app is None:
             network = None if self.network is None else Network(self.network, self.root_key)
             self._app = open_app(self.state_dir, database_url=self.database, network=network)
@@ -55,6 +79,9 @@ class Session:
         return self.identity.principal
 
     def close(self) -> None:
+        if self._remote is not None:
+            self._remote.close()
+            self._remote = None
         if self._app is not None:
             self._app.close()
             self._app = None

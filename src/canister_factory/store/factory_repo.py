@@ -415,7 +415,9 @@ class FactoryRepo:
 
     def record_created(self, caller: Principal, now_ns: int) -> None:
         cs = t.caller_stats
-        self.bump(total_canisters_created=1)  # counters before caller_stats: the order every transaction keeps
+        self.bump(
+            total_canisters_created=1
+        )  # counters before caller_stats: the order every transaction keeps
         self.conn.execute(
             sa.update(cs)
             .where(cs.c.caller == caller.to_text())

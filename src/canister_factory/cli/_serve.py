@@ -1,0 +1,44 @@
+"""``serve``: the factory as an HTTP service for many callers."""
+
+from __future__ import annotations
+
+import click
+
+from canister_factory.cli._main import cli
+from canister_factory.cli._session import Session
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=int, default=8080, show_default=True)
+@click.option(
+    "--cleanup-interval",
+    type=float,
+    default=60.0,
+    show_default=True,
+    help="Seconds between TTL cleanups; 0: off.",
+)
+@click.option("--no-reconcile", is_flag=True, help="Skip finishing interrupted creations at start-up.")
+@click.option("--log-level", default="info", show_default=True)
+@click.pass_obj
+def serve(
+    s: Session, host: str, port: int, cleanup_interval: float, no_reconcile: bool, log_level: str
+) -> None:
+    """Serve the factory in the state folder (or --database) over HTTP; callers sign requests with their IC
+    keys (see docs/http-api.md). Several processes can serve one PostgreSQL database.
+
+    \b
+    Examples:
+      canister-factory --state state serve --port 8080
+      canister-factory --database postgresql://postgres@127.0.0.1/test serve --port 8081
+      canister-factory --url http://127.0.0.1:8080 --identity alice.pem create-upload
+    """
+    # Imported here so that FastAPI and uvicorn load only for this command, not for every CLI call.
+    from canister_factory.api import ServiceOptions
+    from canister_factory.api.serve import opener
+    from canister_factory.api.serve import serve as run
+
+    options = ServiceOptions(cleanup_interval_s=cleanup_interval or None, reconcile_on_start=not no_reconcile)
+    source = opener(None if s.database else s.state_dir, s.database)
+    click.echo(f"serving http://{host}:{port} (OpenAPI at /openapi.json)", err=True)
+    run(source, host=host, port=port, options=options, log_level=log_level)
