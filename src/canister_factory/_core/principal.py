@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import zlib
 from dataclasses import dataclass
@@ -45,26 +46,11 @@ class Principal:
         """
         if not isinstance(text, str):
             raise PrincipalError("principal text must be a string")
-        if len(text) > _MAX_TEXT_LENGTH:
-            raise PrincipalError(f"principal text too long: {len(text)} characters (max {_MAX_TEXT_LENGTH})")
-        lowered = text.strip().lower()
-        compact = lowered.replace("-", "")
-        if len(compact) < 7:
-            raise PrincipalError(f"principal text too short: {text!r}")
-        decoded = _b32decode(compact, text)
-        checksum, raw = decoded[:4], decoded[4:]
-        if int.from_bytes(checksum, "big") != zlib.crc32(raw):
-            raise PrincipalError(f"principal checksum mismatch: {text!r}")
-        principal = cls(raw)
-        if principal.to_text() != lowered:
-            raise PrincipalError(f"principal text is not in canonical form: {text!r}")
-        return principal
+        return cls(_raw_of(text))
 
     def to_text(self) -> str:
         """The textual form, lower case and grouped by five."""
-        checksum = zlib.crc32(self.raw).to_bytes(4, "big")
-        encoded = base64.b32encode(checksum + self.raw).decode("ascii").lower().rstrip("=")
-        return "-".join(encoded[i : i + 5] for i in range(0, len(encoded), 5))
+        return _text_of(self.raw)
 
     @classmethod
     def self_authenticating(cls, der_public_key: bytes) -> Principal:
@@ -107,6 +93,34 @@ class Principal:
 
     def __repr__(self) -> str:
         return f"Principal({self.to_text()!r})"
+
+
+@functools.lru_cache(maxsize=4096)
+def _raw_of(text: str) -> bytes:
+    # Cached like _text_of (a failed parse raises, and is not cached).
+    if len(text) > _MAX_TEXT_LENGTH:
+        raise PrincipalError(f"principal text too long: {len(text)} characters (max {_MAX_TEXT_LENGTH})")
+    lowered = text.strip().lower()
+    compact = lowered.replace("-", "")
+    if len(compact) < 7:
+        raise PrincipalError(f"principal text too short: {text!r}")
+    decoded = _b32decode(compact, text)
+    checksum, raw = decoded[:4], decoded[4:]
+    if int.from_bytes(checksum, "big") != zlib.crc32(raw):
+        raise PrincipalError(f"principal checksum mismatch: {text!r}")
+    if len(raw) > MAX_LENGTH_IN_BYTES:
+        raise PrincipalError(f"principal too long: {len(raw)} bytes (max {MAX_LENGTH_IN_BYTES})")
+    if _text_of(raw) != lowered:
+        raise PrincipalError(f"principal text is not in canonical form: {text!r}")
+    return raw
+
+
+@functools.lru_cache(maxsize=4096)
+def _text_of(raw: bytes) -> str:
+    # Cached: the same few principals (callers, the factory, canisters) are written out over and over.
+    checksum = zlib.crc32(raw).to_bytes(4, "big")
+    encoded = base64.b32encode(checksum + raw).decode("ascii").lower().rstrip("=")
+    return "-".join(encoded[i : i + 5] for i in range(0, len(encoded), 5))
 
 
 def _b32decode(compact: str, original: str) -> bytes:

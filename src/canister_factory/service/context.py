@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from canister_factory._core.config import Settings
 from canister_factory._core.errors import Conflict
+from canister_factory._core.principal import Principal
 from canister_factory.ports import Clock, ManagementPort
 from canister_factory.service.digests import RunningDigests
 from canister_factory.store.factory_repo import FactoryRepo, FactoryStore
@@ -35,13 +36,13 @@ class Context:
         return self.clock.now_ns()
 
 
-def settings_of(repo: FactoryRepo, *, lock: str | None = None) -> Settings:
-    """The deployed settings, locked as asked (PostgreSQL).
+def settings_of(repo: FactoryRepo, *, lock: str | None = None, caller: Principal | None = None) -> Settings:
+    """The deployed settings, locked as asked (PostgreSQL); with ``caller``, the allowlist as it concerns them.
 
     Raises:
         Conflict: the factory has not been deployed in this store.
     """
-    settings = repo.load_settings(lock=lock)
+    settings = repo.load_settings(lock=lock, for_caller=caller)
     if settings is None:
         raise Conflict(NOT_DEPLOYED)
     return settings

@@ -77,14 +77,23 @@ def create_and_install_with(
     if record_id is not None:
         return _outcome(drive(ctx, installer, record_id))
     token = _claim_token(ctx)
-    record_id = _reserve(ctx, caller, req, token)
-    return _outcome(drive(ctx, installer, record_id, token=token))
+    row = _reserve(ctx, caller, req, token)
+    return _outcome(drive(ctx, installer, row.id, token=token, row=row))
 
 
-def drive(ctx: Context, installer: Installer, record_id: int, *, token: str | None = None) -> CreationRow:
+def drive(
+    ctx: Context,
+    installer: Installer,
+    record_id: int,
+    *,
+    token: str | None = None,
+    row: CreationRow | None = None,
+) -> CreationRow:
     """Run the creation's lifecycle until it is READY or FAILED, or another worker holds it.
 
-    ``token`` is given when the caller already holds the record's claim (it reserved it just now).
+    ``token`` and ``row`` are given when the caller already holds the record's claim (it reserved it just now).
+    A step that follows another step of this same drive is "fresh": it knows what the IC holds (the canister it
+    just created is empty, the controllers it created it with) and skips the reads a resumed step must make.
 
     Raises:
         IcUnavailable: the IC kept failing to answer; the record stays where it is, for reconciliation.
@@ -95,24 +104,27 @@ def drive(ctx: Context, installer: Installer, record_id: int, *, token: str | No
     if token is None:
         token = _claim_token(ctx)
         row = _claim(ctx, record_id, token)
-    else:
+    elif row is None:
         row = _load(ctx, record_id)
+    fresh = False
     for _ in range(_MAX_STEPS):
         if row is None:
             return _load(ctx, record_id)  # another live worker holds it
         if lifecycle.is_terminal(row.state):
             return row
+        advanced: CreationRow | None = None
         try:
-            _STEPS[row.state](ctx, installer, row)
+            advanced = _STEPS[row.state](ctx, installer, row, fresh)
         except IcUnavailable:
             failures += 1
             if failures >= ctx.ic_retries:
                 raise
             time.sleep(0.05 * 2**failures)
-        if ctx.now() - claimed_at > LEASE_NS // 2:  # renew the lease; otherwise a plain read will do
+        if ctx.now() - claimed_at > LEASE_NS // 2:  # renew the lease
             row, claimed_at = _claim(ctx, record_id, token), ctx.now()
-        else:
-            row = _load(ctx, record_id)
+        else:  # the step's own result, or what the store says when a step ended early
+            row = advanced or _load(ctx, record_id)
+        fresh = advanced is not None
     raise IcUnavailable(f"creation {record_id} did not finish in {_MAX_STEPS} steps")
 
 
@@ -140,7 +152,7 @@ def reconcile(ctx: Context, installer: Installer) -> dict[str, int]:
 # reservation ---------------------------------------------------------------------------------------
 
 
-def _reserve(ctx: Context, caller: Principal, req: CreateInstallRequest, token: str) -> int:
+def _reserve(ctx: Context, caller: Principal, req: CreateInstallRequest, token: str) -> CreationRow:
     """Check every rule and record the creation, claimed by ``token``, in one transaction.
 
     A spare canister, if there is one, is claimed here too (the record then starts CREATED, with no spend).
@@ -148,49 +160,49 @@ def _reserve(ctx: Context, caller: Principal, req: CreateInstallRequest, token: 
     balance, fee, creation_fee = ctx.ic.cycles_balance(), ctx.ic.ledger_fee(), ctx.ic.creation_fee()
     now = ctx.now()
     with ctx.store.write() as repo:
-        settings = settings_of(repo, lock="share")
+        settings = settings_of(repo, lock="share", caller=caller)
         require_caller(settings, caller)
         check_cycles(balance - repo.inflight_cycles(), req.cycles, fee, creation_fee, settings)
         created_at_time = repo.next_created_at_time(now)  # locks the counters row before the caller's row
         quota = repo.lock_caller(caller)
         check_quota(quota.quota_used, settings)
-        check_rate(repo.count_requested_since(caller, now - DAY_NS), settings)
+        if settings.max_creations_per_day is not None:
+            check_rate(repo.count_requested_since(caller, now - DAY_NS), settings)
         module_hash = module_of(repo.get_upload(req.upload_id), caller)
         controllers = final_controllers(caller, req.extra_controllers, ctx.ic.sender, req.handoff)
         if req.idempotency_key is not None:
             existing = repo.find_by_key(caller, req.idempotency_key)
             if existing is not None:
-                return existing.id
+                return existing
         state = lifecycle.next_state(State.REQUESTED, Event.RESERVE)
         spare = repo.take_spare()
         if spare is not None:
             state = lifecycle.next_state(state, Event.CLAIM_SPARE)
-        record_id = repo.insert_creation(
-            CreationRow(
-                id=0,
-                owner=caller,
-                canister_id=spare,
-                upload_id=req.upload_id,
-                module_hash=module_hash,
-                mode=req.mode,
-                cycles=req.cycles,
-                handoff=req.handoff,
-                controllers=controllers,
-                init_arg=req.init_arg,
-                state=state,
-                created_at_time_ns=created_at_time,
-                idempotency_key=req.idempotency_key,
-                cycles_used=None if spare is None else 0,
-                error=None,
-                requested_at_ns=now,
-                updated_at_ns=now,
-                claimed_by=token,
-                claimed_until_ns=now + LEASE_NS,
-                from_spare=spare is not None,
-            )
+        row = CreationRow(
+            id=0,
+            owner=caller,
+            canister_id=spare,
+            upload_id=req.upload_id,
+            module_hash=module_hash,
+            mode=req.mode,
+            cycles=req.cycles,
+            handoff=req.handoff,
+            controllers=controllers,
+            init_arg=req.init_arg,
+            state=state,
+            created_at_time_ns=created_at_time,
+            idempotency_key=req.idempotency_key,
+            cycles_used=None if spare is None else 0,
+            error=None,
+            requested_at_ns=now,
+            updated_at_ns=now,
+            claimed_by=token,
+            claimed_until_ns=now + LEASE_NS,
+            from_spare=spare is not None,
         )
+        row = replace(row, id=repo.insert_creation(row))
         repo.adjust_quota(caller, +1)
-    return record_id
+    return row
 
 
 def module_of(upload: Upload | None, caller: Principal) -> bytes:
@@ -215,7 +227,7 @@ def _existing_for_key(ctx: Context, caller: Principal, key: str | None) -> int |
 # the steps -----------------------------------------------------------------------------------------
 
 
-def _step_reserved(ctx: Context, installer: Installer, row: CreationRow) -> None:
+def _step_reserved(ctx: Context, installer: Installer, row: CreationRow, fresh: bool) -> CreationRow | None:
     # Never a spare here: a RESERVED record may already have a canister whose reply was lost, and re-sending
     # create_canister with the same created_at_time is how we find it.
     try:
@@ -228,14 +240,15 @@ def _step_reserved(ctx: Context, installer: Installer, row: CreationRow) -> None
         _transition(ctx, row, Event.CREATE_FAILED, error=f"create_canister failed: {exc}")
         raise _prefixed(exc, "create_canister failed") from exc
     used = row.cycles + ctx.ic.ledger_fee()
-    _transition(ctx, row, Event.CREATE_OK, canister_id=created.canister_id, cycles_used=used)
+    return _transition(ctx, row, Event.CREATE_OK, canister_id=created.canister_id, cycles_used=used)
 
 
-def _step_created(ctx: Context, installer: Installer, row: CreationRow) -> None:
+def _step_created(ctx: Context, installer: Installer, row: CreationRow, fresh: bool) -> CreationRow | None:
     canister_id = _canister(row)
     if row.from_spare:
         row = _fund_spare(ctx, row, canister_id)
-    current = ctx.ic.read_module_hash(canister_id=canister_id)
+    # Just created in this drive: empty. Otherwise ask the IC (a crash may have come after the install).
+    current = None if fresh and not row.from_spare else ctx.ic.read_module_hash(canister_id=canister_id)
     # A spare still holds what its failed creation installed (someone else's init argument and state), so it
     # is always reinstalled, even when the module hash already matches.
     if current != row.module_hash or row.from_spare:
@@ -244,8 +257,8 @@ def _step_created(ctx: Context, installer: Installer, row: CreationRow) -> None:
             installer.install(canister_id, mode, row.module_hash, row.init_arg)
         except IcReject as exc:
             _failed_step(ctx, row, exc, "install_code failed")
-            return
-    _transition(ctx, row, Event.INSTALL_OK)
+            return None
+    return _transition(ctx, row, Event.INSTALL_OK)
 
 
 def _fund_spare(ctx: Context, row: CreationRow, canister_id: Principal) -> CreationRow:
@@ -276,16 +289,17 @@ def _failed_step(ctx: Context, row: CreationRow, exc: IcReject, what: str) -> No
     raise _prefixed(exc, what) from exc
 
 
-def _step_installed(ctx: Context, installer: Installer, row: CreationRow) -> None:
+def _step_installed(ctx: Context, installer: Installer, row: CreationRow, fresh: bool) -> CreationRow | None:
     canister_id = _canister(row)
-    if set(ctx.ic.read_controllers(canister_id=canister_id)) != set(row.controllers):
+    # Fresh from the install, the controllers are still the factory alone; resumed, they may already be final.
+    if fresh or set(ctx.ic.read_controllers(canister_id=canister_id)) != set(row.controllers):
         try:
             ctx.ic.update_settings(
                 canister_id=canister_id, settings=CanisterSettings(controllers=row.controllers)
             )
         except IcReject as exc:
             _failed_step(ctx, row, exc, "update_settings failed")
-            return
+            return None
         have = set(ctx.ic.read_controllers(canister_id=canister_id))
         if have != set(row.controllers):
             message = (
@@ -294,11 +308,11 @@ def _step_installed(ctx: Context, installer: Installer, row: CreationRow) -> Non
             _recycle(ctx, row, message)
             raise IcReject(5, message)
     with ctx.store.write() as repo:
-        _persist(repo, ctx, row, Event.SETTLE_OK)
-        repo.record_created(row.owner, ctx.now())
+        repo.record_created(row.owner, ctx.now())  # counters and caller row first: the lock order
+        return _persist(repo, ctx, row, Event.SETTLE_OK)
 
 
-def _step_recovering(ctx: Context, installer: Installer, row: CreationRow) -> None:
+def _step_recovering(ctx: Context, installer: Installer, row: CreationRow, fresh: bool) -> CreationRow | None:
     """Resume a creation a transient reject interrupted, from where the IC says it stands."""
     if row.attempts == 0 or row.attempts >= MAX_ATTEMPTS:  # a crash during a recycle, or out of attempts
         _recycle(ctx, row, row.error or "recovery after a failed step")
@@ -307,10 +321,10 @@ def _step_recovering(ctx: Context, installer: Installer, row: CreationRow) -> No
     time.sleep(0.05 * row.attempts)
     canister_id = _canister(row)
     installed = ctx.ic.read_module_hash(canister_id=canister_id) == row.module_hash and not row.from_spare
-    _transition(ctx, row, Event.RESUME_INSTALLED if installed else Event.RESUME_CREATED)
+    return _transition(ctx, row, Event.RESUME_INSTALLED if installed else Event.RESUME_CREATED)
 
 
-_STEPS: dict[State, Callable[[Context, Installer, CreationRow], None]] = {
+_STEPS: dict[State, Callable[[Context, Installer, CreationRow, bool], CreationRow | None]] = {
     State.RESERVED: _step_reserved,
     State.CREATED: _step_created,
     State.INSTALLED: _step_installed,
@@ -342,7 +356,7 @@ def _reinstall_existing(
     assert req.canister_id is not None
     canister_id = req.canister_id
     with ctx.store.read() as repo:
-        settings = settings_of(repo)
+        settings = settings_of(repo, caller=caller)
         require_caller(settings, caller)
         module_hash = module_of(repo.get_upload(req.upload_id), caller)
         entry = repo.find_by_canister(canister_id)

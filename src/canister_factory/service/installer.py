@@ -10,6 +10,8 @@ many canisters sends its bytes to the IC once. When the store would overflow (10
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 
 from canister_factory._core.errors import IcReject
@@ -26,6 +28,7 @@ from canister_factory.store.factory_repo import FactoryStore
 MAX_INGRESS_BYTES = 2 * 1024 * 1024
 ENVELOPE_ALLOWANCE = 64 * 1024  # the envelope, the Candid framing and the rest of install_code's record
 STORE_CANISTER_CYCLES = 1_000_000_000_000  # on top of the creation fee: pays for the chunks it keeps
+MODULE_CACHE_BYTES = 64 * 1024 * 1024  # modules are immutable (keyed by their hash), so caching them is safe
 
 
 class Installer:
@@ -35,6 +38,9 @@ class Installer:
         self.store = store
         self.ic = ic
         self._now = now_ns
+        self._modules: OrderedDict[bytes, bytes] = OrderedDict()  # hash -> bytes, most recently used last
+        self._cached_bytes = 0
+        self._lock = threading.Lock()
 
     def install(self, canister_id: Principal, mode: InstallMode, module_hash: bytes, arg: bytes) -> None:
         """Install the module ``module_hash`` with ``arg`` in ``canister_id``.
@@ -122,8 +128,22 @@ class Installer:
         return created.canister_id
 
     def _module(self, module_hash: bytes) -> bytes:
+        """The module's bytes; recently installed modules are kept in memory, up to ``MODULE_CACHE_BYTES``."""
+        with self._lock:
+            if module_hash in self._modules:
+                self._modules.move_to_end(module_hash)
+                return self._modules[module_hash]
         with self.store.read() as repo:
-            return repo.module_bytes(module_hash)
+            module = repo.module_bytes(module_hash)
+        if len(module) <= MODULE_CACHE_BYTES // 4:
+            with self._lock:
+                if module_hash not in self._modules:
+                    self._modules[module_hash] = module
+                    self._cached_bytes += len(module)
+                while self._cached_bytes > MODULE_CACHE_BYTES:
+                    _, evicted = self._modules.popitem(last=False)
+                    self._cached_bytes -= len(evicted)
+        return module
 
 
 def _pieces(module: bytes) -> Iterator[bytes]:

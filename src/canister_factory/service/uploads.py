@@ -22,12 +22,12 @@ CLEANUP_BATCH = 32
 def create_upload(ctx: Context, caller: Principal) -> int:
     """Open a new upload owned by ``caller``; returns its id."""
     with ctx.store.read() as repo:
-        settings = settings_of(repo)
+        settings = settings_of(repo, caller=caller)
     require_caller(settings, caller)
     require_cycles_left(ctx.ic.cycles_balance(), 1, settings)
     now = ctx.now()
     with ctx.store.write() as repo:
-        settings = settings_of(repo, lock="share")
+        settings = settings_of(repo, lock="share", caller=caller)
         require_caller(settings, caller)
         _remove_expired(repo, settings, now, CLEANUP_BATCH)
         rules.check_open_upload_limit(repo.count_uploads(caller, committed=False), settings)
@@ -40,19 +40,18 @@ def create_upload(ctx: Context, caller: Principal) -> int:
 def put_chunk(ctx: Context, caller: Principal, upload_id: int, chunk: bytes, index: int | None = None) -> int:
     """Add ``chunk`` to an open upload (at ``index`` if given: a retry is idempotent); returns the total length."""
     rules.check_chunk_size(len(chunk))
-    digest = hashlib.sha256(chunk).digest()
     now = ctx.now()
     with ctx.store.write() as repo:
-        settings = settings_of(repo, lock="share")
+        settings = settings_of(repo, lock="share", caller=caller)
         require_caller(settings, caller)
         upload = rules.writable(_live_upload(repo, upload_id, settings, now), caller)
         same = None
         if index is not None and index < upload.chunk_count:
-            same = repo.chunk_hash(upload_id, index) == digest
+            same = repo.chunk_at(upload_id, index) == chunk
         if rules.plan_chunk(upload, index, len(chunk), same, settings) is rules.ChunkAction.REPEAT:
             repo.touch_upload(upload_id, now)
             return upload.total_len
-        total = repo.append_chunk(upload, chunk, digest, now)
+        total = repo.append_chunk(upload, chunk, now)
     ctx.digests.appended(upload_id, upload.chunk_count, chunk, settings.max_upload_size)
     return total
 
@@ -65,7 +64,7 @@ def commit_upload(ctx: Context, caller: Principal, upload_id: int, expected_sha2
     """
     expected = rules.parse_expected_hash(expected_sha256_hex)
     with ctx.store.read() as repo:
-        settings = settings_of(repo)
+        settings = settings_of(repo, caller=caller)
         require_caller(settings, caller)
         upload = rules.writable(_live_upload(repo, upload_id, settings, ctx.now()), caller)
         known = ctx.digests.result(upload_id, upload.chunk_count, upload.total_len)
@@ -74,7 +73,7 @@ def commit_upload(ctx: Context, caller: Principal, upload_id: int, expected_sha2
     if problem is not None:
         raise problem
     with ctx.store.write() as repo:
-        settings = settings_of(repo, lock="share")
+        settings = settings_of(repo, lock="share", caller=caller)
         require_caller(settings, caller)
         current = rules.writable(repo.get_upload(upload_id, lock=True), caller)
         if (current.chunk_count, current.total_len) != (upload.chunk_count, upload.total_len):
@@ -88,7 +87,7 @@ def commit_upload(ctx: Context, caller: Principal, upload_id: int, expected_sha2
 def clear_upload(ctx: Context, caller: Principal, upload_id: int) -> None:
     """Remove an upload (open or committed) that ``caller`` owns."""
     with ctx.store.write() as repo:
-        require_caller(settings_of(repo, lock="share"), caller)
+        require_caller(settings_of(repo, lock="share", caller=caller), caller)
         upload = rules.owned(repo.get_upload(upload_id, lock=True), caller)
         repo.delete_upload(upload)
         repo.bump(active_uploads=-1)

@@ -78,7 +78,6 @@ upload_chunks = sa.Table(
     sa.Column("upload_id", sa.BigInteger, primary_key=True, autoincrement=False),
     sa.Column("idx", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("size", sa.Integer, nullable=False),
-    sa.Column("sha256", sa.LargeBinary, nullable=False),
     sa.Column("data_id", sa.Integer, nullable=False),
 )
 
@@ -96,7 +95,6 @@ module_chunks = sa.Table(
     sa.Column("module_hash", sa.LargeBinary, primary_key=True),
     sa.Column("idx", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("size", sa.Integer, nullable=False),
-    sa.Column("sha256", sa.LargeBinary, nullable=False),
     sa.Column("data_id", sa.Integer, nullable=False),
 )
 

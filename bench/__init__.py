@@ -1,0 +1,1 @@
+"""Benchmarks: each figure a ratio against a baseline measured in the same run (``./dev bench``)."""
