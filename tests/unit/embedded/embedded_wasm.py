@@ -4,28 +4,19 @@ from __future__ import annotations
 
 import gzip
 
-HEADER = b"\x00asm\x01\x00\x00\x00"
+from tests.support.wasm_modules import WASM_HEADER as HEADER
+from tests.support.wasm_modules import custom_section, leb128, section
 
-
-def leb128(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        if value:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
-
-
-def section(section_id: int, payload: bytes) -> bytes:
-    return bytes([section_id]) + leb128(len(payload)) + payload
-
-
-def custom_section(name: str, content: bytes) -> bytes:
-    encoded = name.encode()
-    return section(0, leb128(len(encoded)) + encoded + content)
+__all__ = [
+    "HEADER",
+    "custom_section",
+    "distinct_module",
+    "gzipped",
+    "leb128",
+    "module",
+    "module_with_metadata",
+    "section",
+]
 
 
 def module(*sections: bytes) -> bytes:
