@@ -37,11 +37,13 @@ class Network:
     """Which IC the factory uses: the embedded one, or a network by name or URL with its root key.
 
     ``root_key`` is the DER key as hex (pinned), None for mainnet (built in), or ``"fetch"`` (trust on first use:
-    the key fetched at deploy is then pinned in the state).
+    the key fetched at deploy is then pinned in the state). ``provisional``: create canisters with
+    ``provisional_create_canister_with_cycles`` (development networks only) instead of the cycles ledger.
     """
 
     name: str = EMBEDDED
     root_key: str | None = None
+    provisional: bool = False
 
     @property
     def embedded(self) -> bool:
@@ -49,14 +51,18 @@ class Network:
 
     def record(self) -> str:
         """The form kept in the state (``factory_settings.network``)."""
-        return EMBEDDED if self.embedded else json.dumps({"network": self.name, "root_key": self.root_key})
+        if self.embedded:
+            return EMBEDDED
+        return json.dumps({"network": self.name, "root_key": self.root_key, "provisional": self.provisional})
 
     @classmethod
     def from_record(cls, text: str) -> Network:
         if text == EMBEDDED:
             return cls()
         data = json.loads(text)
-        return cls(name=data["network"], root_key=data.get("root_key"))
+        return cls(
+            name=data["network"], root_key=data.get("root_key"), provisional=bool(data.get("provisional"))
+        )
 
 
 @dataclass
@@ -68,6 +74,7 @@ class App:
     identity: Identity
     embedded: EmbeddedIc | None
     network: Network = field(default_factory=Network)
+    _opened: list[NetworkManagement] = field(default_factory=list, repr=False)
 
     def deploy(self, deployer: Principal, init: InitArg | None = None) -> Settings:
         """Deploy the factory with ``init``, recording which IC it uses."""
@@ -86,7 +93,9 @@ class App:
             raise InvalidArgument(
                 "asking a network as someone needs their identity (key), not just a principal"
             )
-        return _network_port(self.network, who)
+        port = _network_port(self.network, who)
+        self._opened.append(port)
+        return port
 
     def fund(self, cycles: int) -> None:
         """Add ``cycles`` to the factory's cycles-ledger account.
@@ -116,6 +125,11 @@ class App:
             require_admin(settings_of(repo), caller)
 
     def close(self) -> None:
+        """Close the database and every connection to a network."""
+        ic = self.factory.ctx.ic
+        for port in [*self._opened, *([ic] if isinstance(ic, NetworkManagement) else [])]:
+            port.agent.close()
+        self._opened.clear()
         self.db.dispose()
 
 
@@ -177,7 +191,7 @@ def _choose_network(recorded: str | None, asked: Network | None) -> Network:
 
 def _network_port(network: Network, identity: Identity) -> NetworkManagement:
     try:
-        return network_management(network.name, identity, network.root_key)
+        return network_management(network.name, identity, network.root_key, provisional=network.provisional)
     except ValueError as exc:
         raise InvalidArgument(f"--network {network.name}: {exc}") from None
 
@@ -185,5 +199,5 @@ def _network_port(network: Network, identity: Identity) -> NetworkManagement:
 def _pinned(network: Network, ic: NetworkManagement) -> Network:
     """After a fetch, the key the network published is the one kept (trust on first use)."""
     if network.root_key == "fetch":
-        return Network(network.name, ic.agent.root_key_der.hex())
+        return Network(network.name, ic.agent.root_key_der.hex(), network.provisional)
     return network

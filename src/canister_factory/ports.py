@@ -66,11 +66,16 @@ class CanisterStatus:
 
 @dataclass(frozen=True, slots=True)
 class CreatedCanister:
-    """The cycles ledger's answer to ``create_canister``: the canister, and whether this was a duplicate."""
+    """The cycles ledger's answer to ``create_canister``: the canister, and whether this was a duplicate.
+
+    ``charged`` is what the creation took from the factory's account when that is not the usual ``amount`` plus
+    the ledger fee: 0 for a provisional creation, which the network pays for.
+    """
 
     canister_id: Principal
     block_id: int | None = None
     duplicate: bool = False
+    charged: int | None = None
 
 
 class CyclesLedgerError(IcError):

@@ -109,6 +109,13 @@ class FactoryGroup(click.Group):
     help="For a network other than mainnet: its root key as hex, or 'fetch' (trust on first use, then pinned).",
 )
 @click.option(
+    "--provisional-create",
+    "provisional",
+    is_flag=True,
+    help="With --network at deploy: create canisters with provisional_create_canister_with_cycles (development"
+    " networks only; the network pays) instead of the cycles ledger.",
+)
+@click.option(
     "--url",
     envvar="CANISTER_FACTORY_URL",
     help="Talk to a factory service (canister-factory serve) at this URL instead of opening the state; requests"
@@ -124,6 +131,7 @@ def cli(
     database: str | None,
     network: str | None,
     root_key: str | None,
+    provisional: bool,
     url: str | None,
 ) -> None:
     """Create and manage user canisters on the Internet Computer for many callers.
@@ -135,7 +143,7 @@ def cli(
       canister-factory create-and-install-with --upload-id 1 --cycles 2000000000000 --init-arg-hex 4449444c00017d2a
       canister-factory canister-status <canister id>
     """
-    ctx.obj = Session(state, identity_path, as_json, database, network, root_key, url)
+    ctx.obj = Session(state, identity_path, as_json, database, network, root_key, url, provisional)
 
 
 def session_of(ctx: click.Context) -> Session:

@@ -32,6 +32,7 @@ class Session:
     network: str | None = None
     root_key: str | None = None
     url: str | None = None
+    provisional: bool = False
     _app: App | None = field(default=None, repr=False)
     _remote: RemoteFactory | None = field(default=None, repr=False)
     _identity: Identity | None = field(default=None, repr=False)
@@ -61,7 +62,7 @@ class Session:
                 "this command works on the factory's own state: run it without --url, where it runs"
             )
         if self._app is None:
-            network = None if self.network is None else Network(self.network, self.root_key)
+            network = None if self.network is None else Network(self.network, self.root_key, self.provisional)
             self._app = open_app(self.state_dir, database_url=self.database, network=network)
         return self._app
 

@@ -239,7 +239,7 @@ def _step_reserved(ctx: Context, installer: Installer, row: CreationRow, fresh: 
     except (CyclesLedgerError, IcReject) as exc:
         _transition(ctx, row, Event.CREATE_FAILED, error=f"create_canister failed: {exc}")
         raise _prefixed(exc, "create_canister failed") from exc
-    used = row.cycles + ctx.ic.ledger_fee()
+    used = created.charged if created.charged is not None else row.cycles + ctx.ic.ledger_fee()
     return _transition(ctx, row, Event.CREATE_OK, canister_id=created.canister_id, cycles_used=used)
 
 

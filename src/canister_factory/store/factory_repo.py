@@ -397,12 +397,11 @@ class FactoryRepo:
     def lock_caller(self, caller: Principal) -> CallerQuota:
         """The caller's quota row, created if missing, locked for the rest of the transaction."""
         text = caller.to_text()
-        inserted = self.conn.execute(
-            _insert_ignore(self._pg, t.caller_stats).values(
-                caller=text, quota_used=0, created_count=0, last_created_at_ns=None
-            )
+        insert = _insert_ignore(self._pg, t.caller_stats).values(
+            caller=text, quota_used=0, created_count=0, last_created_at_ns=None
         )
-        if inserted.rowcount:
+        # RETURNING says whether the row was new (rowcount is -1 for ON CONFLICT DO NOTHING on PostgreSQL).
+        if self.conn.execute(insert.returning(t.caller_stats.c.caller)).first() is not None:
             self.bump(unique_callers=1)
         query = sa.select(t.caller_stats).where(t.caller_stats.c.caller == text).with_for_update()
         row = self.conn.execute(query).mappings().one()

@@ -110,7 +110,7 @@ class NetworkManagement:
         # Any canister id routes to the subnet; the first one of the id space is as good as any.
         ecid = self.provisional_ecid
         reply = self._management("provisional_create_canister_with_cycles", arg, ecid=ecid)
-        return CreatedCanister(reply["canister_id"])
+        return CreatedCanister(reply["canister_id"], charged=0)  # the network pays, not our account
 
     def withdraw(self, *, amount: int, to: Principal, created_at_time: int) -> int:
         arg = {"amount": amount, "from_subaccount": None, "to": to, "created_at_time": created_at_time}

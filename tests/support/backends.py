@@ -1,0 +1,226 @@
+"""One factory, four ways to reach it, behind one small interface for the scenario suite (``tests/scenarios``).
+
+- ``inproc``: ``Factory`` in this process on the embedded IC (SQLite in a state folder);
+- ``http-sqlite``: ``FactoryClient`` against the HTTP service on a loopback port, the service on SQLite;
+- ``http-postgres``: the same, the service on a fresh PostgreSQL database (skipped, with the reason, if none);
+- ``network``: ``Factory`` in this process whose IC is the network backend, talking over loopback HTTP to the
+  front serving a separate ``EmbeddedIc`` (its own database), certificates verified against the front's root key.
+
+A scenario sees only :class:`Backend`: ``as_caller(identity)`` gives an object with the factory's methods minus
+the caller argument (a ``FactoryClient`` for the HTTP backends, a ``Factory`` bound to the caller otherwise), and
+``ic_*`` read the IC itself (the engine behind the factory), not the factory's idea of it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from canister_factory._core.config import InitArg
+from canister_factory._core.model import (
+    CallerStats,
+    CanisterPage,
+    ConfigView,
+    CreateInstallRequest,
+    CreateInstallResponse,
+    FactoryStats,
+    UploadInfo,
+)
+from canister_factory._core.principal import Principal
+from canister_factory.api import ServiceOptions, create_app
+from canister_factory.bootstrap import App, Network, open_app
+from canister_factory.client import FactoryClient
+from canister_factory.ic.embedded import EmbeddedIc
+from canister_factory.ic.front import generate_front_keys, running_front
+from canister_factory.ic.identity import Identity, generate_identity
+from canister_factory.ic.network import NetworkManagement
+from canister_factory.service.factory import Factory
+from canister_factory.store.db import Database
+from tests.integration.api.serving import fresh_postgres_database, serve_in_thread
+
+__all__ = ["BACKENDS", "Backend", "FactoryApi", "open_backend"]
+
+T = 1_000_000_000_000
+DEFAULT_FUNDING = 100 * T
+BACKENDS = ("inproc", "http-sqlite", "http-postgres", "network")
+
+
+class FactoryApi(Protocol):
+    """The factory's methods as one caller sees them (``Factory`` minus ``caller``; ``FactoryClient``)."""
+
+    def create_upload(self) -> int: ...
+    def put_chunk(self, upload_id: int, chunk: bytes, index: int | None = None) -> int: ...
+    def commit_upload(self, upload_id: int, expected_sha256_hex: str) -> str: ...
+    def clear_upload(self, upload_id: int) -> None: ...
+    def get_upload_info(self, upload_id: int) -> UploadInfo: ...
+    def create_and_install_with(self, request: CreateInstallRequest) -> CreateInstallResponse: ...
+    def list_my_canisters(self, cursor: int | None = None, limit: int | None = None) -> CanisterPage: ...
+    def list_canisters(self, cursor: int | None = None, limit: int | None = None) -> CanisterPage: ...
+    def set_emergency_stop(self, stopped: bool) -> None: ...
+    def set_allowlist(self, allowlist: list[Principal] | None) -> None: ...
+    def add_admin(self, principal: Principal) -> None: ...
+    def remove_admin(self, principal: Principal) -> None: ...
+    def cleanup_expired_uploads_manual(self) -> int: ...
+    def get_config(self) -> ConfigView: ...
+    def my_stats(self) -> CallerStats: ...
+    def get_factory_stats(self) -> FactoryStats: ...
+    def health_check(self) -> str: ...
+    def version(self) -> str: ...
+
+
+class BoundFactory:
+    """``Factory`` with the caller bound: the same methods and signatures as ``FactoryClient``."""
+
+    def __init__(self, factory: Factory, caller: Principal) -> None:
+        self._factory = factory
+        self.principal = caller
+
+    def create_upload(self) -> int:
+        return self._factory.create_upload(self.principal)
+
+    def put_chunk(self, upload_id: int, chunk: bytes, index: int | None = None) -> int:
+        return self._factory.put_chunk(self.principal, upload_id, chunk, index)
+
+    def commit_upload(self, upload_id: int, expected_sha256_hex: str) -> str:
+        return self._factory.commit_upload(self.principal, upload_id, expected_sha256_hex)
+
+    def clear_upload(self, upload_id: int) -> None:
+        self._factory.clear_upload(self.principal, upload_id)
+
+    def get_upload_info(self, upload_id: int) -> UploadInfo:
+        return self._factory.get_upload_info(self.principal, upload_id)
+
+    def create_and_install_with(self, request: CreateInstallRequest) -> CreateInstallResponse:
+        return self._factory.create_and_install_with(self.principal, request)
+
+    def list_my_canisters(self, cursor: int | None = None, limit: int | None = None) -> CanisterPage:
+        return self._factory.list_my_canisters(self.principal, cursor, limit)
+
+    def list_canisters(self, cursor: int | None = None, limit: int | None = None) -> CanisterPage:
+        return self._factory.list_canisters(self.principal, cursor, limit)
+
+    def set_emergency_stop(self, stopped: bool) -> None:
+        self._factory.set_emergency_stop(self.principal, stopped)
+
+    def set_allowlist(self, allowlist: list[Principal] | None) -> None:
+        self._factory.set_allowlist(self.principal, allowlist)
+
+    def add_admin(self, principal: Principal) -> None:
+        self._factory.add_admin(self.principal, principal)
+
+    def remove_admin(self, principal: Principal) -> None:
+        self._factory.remove_admin(self.principal, principal)
+
+    def cleanup_expired_uploads_manual(self) -> int:
+        return self._factory.cleanup_expired_uploads_manual(self.principal)
+
+    def get_config(self) -> ConfigView:
+        return self._factory.get_config()
+
+    def my_stats(self) -> CallerStats:
+        return self._factory.my_stats(self.principal)
+
+    def get_factory_stats(self) -> FactoryStats:
+        return self._factory.get_factory_stats()
+
+    def health_check(self) -> str:
+        return self._factory.health_check()
+
+    def version(self) -> str:
+        return self._factory.version()
+
+
+@dataclass
+class Backend:
+    """A deployed, funded factory reached one way, and the IC it provisions on.
+
+    ``app`` is the factory's opened ``App`` in this process (for the HTTP backends: the one the service in a
+    thread serves); ``engine`` is the embedded IC that really holds the canisters (for ``network``: the one
+    behind the front, not reachable by the factory except over HTTP).
+    """
+
+    name: str
+    app: App
+    engine: EmbeddedIc
+    admin: Identity
+    url: str | None = None
+    _stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack, repr=False)
+
+    @property
+    def factory_principal(self) -> Principal:
+        return self.app.factory.principal
+
+    def as_caller(self, identity: Identity) -> FactoryApi:
+        """The factory's methods as ``identity`` calls them (signed requests over HTTP where served)."""
+        if self.url is None:
+            return BoundFactory(self.app.factory, identity.principal)
+        return self._stack.enter_context(FactoryClient(self.url, identity, timeout=120))
+
+    def as_admin(self) -> FactoryApi:
+        return self.as_caller(self.admin)
+
+    def fund(self, cycles: int) -> None:
+        """Add ``cycles`` to the factory's cycles-ledger account (on the network: the front's ``dev_mint``)."""
+        self.app.fund(cycles)
+
+    def ic_balance(self) -> int:
+        """The factory's cycles-ledger balance, read from the IC itself."""
+        return self.engine.icrc1_balance_of(self.factory_principal)
+
+    def ic_controllers(self, canister_id: Principal) -> set[Principal]:
+        return set(self.engine.read_controllers(canister_id))
+
+    def ic_module_hash(self, canister_id: Principal) -> bytes | None:
+        return self.engine.read_module_hash(canister_id)
+
+    def ic_exists(self, canister_id: Principal) -> bool:
+        return self.engine.canister_exists(canister_id)
+
+    def close(self) -> None:
+        self._stack.close()
+
+
+@contextlib.contextmanager
+def open_backend(
+    name: str, folder: Path, init: InitArg | None = None, *, funding: int = DEFAULT_FUNDING
+) -> Iterator[Backend]:
+    """A factory deployed with ``init`` by a fresh admin, funded with ``funding``, reached as ``name``."""
+    if name not in BACKENDS:
+        raise ValueError(f"unknown backend {name!r}; one of {', '.join(BACKENDS)}")
+    admin = generate_identity("ed25519")
+    with contextlib.ExitStack() as stack:
+        if name == "network":
+            ic_db = Database.open(f"sqlite:///{folder / 'ic.sqlite3'}")
+            stack.callback(ic_db.dispose)
+            engine = EmbeddedIc(ic_db)
+            front = stack.enter_context(running_front(engine, generate_front_keys()))
+            app = open_app(folder / "state", network=Network(front.url, front.root_key_der.hex()))
+            stack.callback(app.close)
+            # App.close() did not close the network agent (reported; a fix is in progress in the tree).
+            # Closing it here too is harmless: Agent.close() may be called twice.
+            ic = app.factory.ctx.ic
+            assert isinstance(ic, NetworkManagement)
+            stack.callback(ic.agent.close)
+        else:
+            if name == "inproc":
+                app = open_app(folder / "state")
+            elif name == "http-sqlite":
+                app = open_app(database_url=f"sqlite:///{folder / 'factory.sqlite3'}")
+            else:
+                app = open_app(database_url=stack.enter_context(fresh_postgres_database()))
+            stack.callback(app.close)
+            assert app.embedded is not None
+            engine = app.embedded
+        app.deploy(admin.principal, init or InitArg())
+        if funding:
+            app.fund(funding)
+        url = None
+        if name.startswith("http-"):
+            options = ServiceOptions(cleanup_interval_s=None, reconcile_on_start=False)
+            url = stack.enter_context(serve_in_thread(create_app(app, options)))
+        backend = Backend(name=name, app=app, engine=engine, admin=admin, url=url)
+        stack.callback(backend.close)  # clients close before the service stops
+        yield backend
