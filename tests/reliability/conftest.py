@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 _OUTCOMES: dict[str, str] = {}
-_FAULT = re.compile(r"test_a_failing_ic_call_loses_nothing\[(?P<method>\w+)-(?P<fault>\w+)\]")
+_FAULT = re.compile(
+    r"test_a_failing_ic_call_loses_nothing\[(?P<backend>embedded|network)-(?P<method>\w+)-(?P<fault>\w+)\]"
+)
 _CRASH = re.compile(r"test_killed_at_every_step_and_restarted\[(?P<when>before|after)-(?P<method>\w+)\]")
 
 
@@ -32,13 +34,13 @@ def render(outcomes: dict[str, str]) -> str:
     crashes: dict[str, dict[str, str]] = {}
     for name, outcome in outcomes.items():
         if m := _FAULT.fullmatch(name):
-            faults.setdefault(m["method"], {})[m["fault"]] = outcome
+            faults.setdefault(f"{m['method']}` ({m['backend']})", {})[m["fault"]] = outcome
         elif m := _CRASH.fullmatch(name):
             crashes.setdefault(m["method"], {})[m["when"]] = outcome
     kinds = sorted({k for row in faults.values() for k in row})
     mark = {"passed": "holds", "failed": "**FAILS**", "skipped": "skipped"}
     fault_rows = "\n".join(
-        f"| `{method}` | " + " | ".join(mark.get(row.get(k, ""), "-") for k in kinds) + " |"
+        f"| `{method} | " + " | ".join(mark.get(row.get(k, ""), "-") for k in kinds) + " |"
         for method, row in faults.items()
     )
     crash_rows = "\n".join(
@@ -69,7 +71,10 @@ and by one more creation, which must succeed (reusing a spare canister when the 
 ## IC calls that fail
 
 `reject N`: the call is rejected with reject code N; `unavailable`: it never arrives (transport failure);
-`reply_lost`: it runs and commits, then its reply is lost.
+`reply_lost`: it runs and commits, then its reply is lost. `(embedded)`: the factory on the embedded IC in
+process; `(network)`: the factory on the network backend, talking over HTTP to the HTTP-interface front, with the
+fault armed in the embedded IC behind the front (a reject comes back certified, `unavailable` as HTTP 503, and a
+lost reply as a sync call that times out (202), whose outcome the agent then reads by polling `read_state`).
 
 | call | {" | ".join(kinds)} |
 |---|{"---|" * len(kinds)}

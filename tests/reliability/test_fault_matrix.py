@@ -3,12 +3,16 @@
 After each run the invariants of ``tests/support/invariants.py`` must hold, and the factory must still work (the
 next creation succeeds, reusing a spare canister where one was left).
 
-The full matrix (every reject code on every method) runs with ``CANISTER_FACTORY_FULL_MATRIX=1``; by default a
-reduced one runs: each fault kind once per method, and every crash point.
+Faults run on two backends: the embedded IC in process, and the network backend through the HTTP-interface front
+(the faults armed in the engine behind the front, so they reach the factory as the front's HTTP answers: certified
+rejects, 503s, lost replies). The full matrix (every reject code on every method) runs with
+``CANISTER_FACTORY_FULL_MATRIX=1``; by default a reduced one runs: each fault kind once per method, and every
+crash point.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import subprocess
@@ -25,8 +29,11 @@ from canister_factory._core.errors import FactoryError
 from canister_factory._core.lifecycle import State
 from canister_factory._core.model import CreateInstallRequest, Mode
 from canister_factory._core.principal import Principal
-from canister_factory.bootstrap import App, open_app
+from canister_factory.bootstrap import App, Network, open_app
+from canister_factory.ic.embedded import EmbeddedIc
+from canister_factory.ic.front import generate_front_keys, running_front
 from canister_factory.ic.identity import generate_identity
+from canister_factory.store.db import Database
 from tests.support.invariants import check_invariants
 from tests.support.wasm_modules import counter_wasm
 
@@ -54,10 +61,11 @@ class Deployed:
     state: Path
     caller: Principal
     upload_id: int
+    ic: EmbeddedIc  # where the truth is, and where faults are armed
 
 
-def deploy(state: Path) -> Deployed:
-    app = open_app(state)
+def deploy(state: Path, network: Network | None = None, ic: EmbeddedIc | None = None) -> Deployed:
+    app = open_app(state, network=network)
     admin, caller = generate_identity().principal, generate_identity().principal
     app.factory.deploy(admin, InitArg(min_factory_cycles=0))
     app.fund(FUNDED)
@@ -65,26 +73,37 @@ def deploy(state: Path) -> Deployed:
     upload_id = app.factory.create_upload(caller)
     app.factory.put_chunk(caller, upload_id, wasm)
     app.factory.commit_upload(caller, upload_id, hashlib.sha256(wasm).hexdigest())
-    return Deployed(app, state, caller, upload_id)
+    engine = ic or app.embedded
+    assert engine is not None
+    return Deployed(app, state, caller, upload_id, engine)
 
 
 def request(upload_id: int) -> CreateInstallRequest:
     return CreateInstallRequest(upload_id, INIT_ARG, Mode.INSTALL, CYCLES, handoff=True)
 
 
-@pytest.fixture
-def deployed(tmp_path: Path) -> Iterator[Deployed]:
-    d = deploy(tmp_path / "state")
-    yield d
-    d.app.close()
+@pytest.fixture(params=["embedded", "network"])
+def deployed(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Deployed]:
+    """A deployed factory on the embedded IC in process, or on the network backend through the front (HTTP)."""
+    with contextlib.ExitStack() as stack:
+        if request.param == "embedded":
+            d = deploy(tmp_path / "state")
+        else:
+            db = Database.for_state_dir(tmp_path / "ic")
+            stack.callback(db.dispose)
+            engine = EmbeddedIc(db)
+            keys = generate_front_keys()
+            front = stack.enter_context(running_front(engine, keys))
+            d = deploy(tmp_path / "state", Network(front.url, keys.root_key_der.hex()), engine)
+        stack.callback(d.app.close)
+        yield d
 
 
 @pytest.mark.parametrize(("kind", "code"), FAULTS, ids=[f"{k}{c or ''}" for k, c in FAULTS])
 @pytest.mark.parametrize("method", CREATION_CALLS)
 def test_a_failing_ic_call_loses_nothing(deployed: Deployed, method: str, kind: str, code: int) -> None:
-    app, caller = deployed.app, deployed.caller
-    assert app.embedded is not None
-    faults = app.embedded.faults
+    app, caller, ic = deployed.app, deployed.caller, deployed.ic
+    faults = ic.faults
     if kind == "reject":
         faults.reject(method, code, "injected", f"IC0{code}99")
     else:
@@ -96,14 +115,14 @@ def test_a_failing_ic_call_loses_nothing(deployed: Deployed, method: str, kind: 
     assert faults.pending(method) == 0, f"the creation never called {method}: this cell tests nothing"
     faults.clear()
     _finish_unfinished(app)
-    check_invariants(app, funded=FUNDED)
+    check_invariants(app, funded=FUNDED, ic=ic)
     # The factory still works, and a spare left by the failure is reused rather than a new canister created.
     with app.factory.ctx.store.read() as repo:
         spares = repo.count_spares()
-    before = len(app.embedded.list_canisters())
+    before = len(ic.list_canisters())
     app.factory.create_and_install_with(caller, request(deployed.upload_id))
-    assert len(app.embedded.list_canisters()) == before + (0 if spares else 1)
-    check_invariants(app, funded=FUNDED)
+    assert len(ic.list_canisters()) == before + (0 if spares else 1)
+    check_invariants(app, funded=FUNDED, ic=ic)
 
 
 def _finish_unfinished(app: App) -> None:

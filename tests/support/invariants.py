@@ -7,10 +7,14 @@ from collections import Counter
 
 from canister_factory._core.lifecycle import State
 from canister_factory.bootstrap import App
+from canister_factory.ic.embedded import EmbeddedIc
 
 
-def check_invariants(app: App, *, funded: int) -> None:
-    """Assert the four invariants of the reliability matrix on ``app`` (embedded IC).
+def check_invariants(app: App, *, funded: int, ic: EmbeddedIc | None = None) -> None:
+    """Assert the four invariants of the reliability matrix on ``app``.
+
+    ``ic`` is the embedded IC that holds the truth: the app's own, or the one behind the HTTP-interface front
+    when the app runs on the network backend.
 
     1. Every canister on the IC is in the registry in the right state: READY with the module and controllers the
        registry says, or a spare (the factory controls it), or the factory's store canister.
@@ -19,8 +23,9 @@ def check_invariants(app: App, *, funded: int) -> None:
     4. The factory's cycles accounting equals what the IC says: funded - balance == the cycles_used of every
        creation plus what the factory's own store canister cost.
     """
-    assert app.embedded is not None
-    ic, factory = app.embedded, app.factory
+    ic = ic or app.embedded
+    assert ic is not None
+    factory = app.factory
     with factory.ctx.store.read() as repo:
         rows = repo.list_creations(None, None, 1_000_000)
         spares = set(repo.list_spares())

@@ -256,8 +256,10 @@ def _step_created(ctx: Context, installer: Installer, row: CreationRow, fresh: b
         try:
             installer.install(canister_id, mode, row.module_hash, row.init_arg)
         except IcReject as exc:
-            _failed_step(ctx, row, exc, "install_code failed")
-            return None
+            if row.from_spare or ctx.ic.read_module_hash(canister_id=canister_id) != row.module_hash:
+                _failed_step(ctx, row, exc, "install_code failed")
+                return None
+            # Refused as a repeat of an install whose reply was lost: the module is there, so it went through.
     return _transition(ctx, row, Event.INSTALL_OK)
 
 
@@ -298,8 +300,10 @@ def _step_installed(ctx: Context, installer: Installer, row: CreationRow, fresh:
                 canister_id=canister_id, settings=CanisterSettings(controllers=row.controllers)
             )
         except IcReject as exc:
-            _failed_step(ctx, row, exc, "update_settings failed")
-            return None
+            if set(ctx.ic.read_controllers(canister_id=canister_id)) != set(row.controllers):
+                _failed_step(ctx, row, exc, "update_settings failed")
+                return None
+            # Refused as a repeat of a handoff whose reply was lost (we no longer control it): it went through.
         have = set(ctx.ic.read_controllers(canister_id=canister_id))
         if have != set(row.controllers):
             message = (

@@ -65,6 +65,22 @@ class Faults:
         kill = _kill_self
         self._arm(method, _Armed(kill if when == "before" else None, kill if when == "after" else None, 1))
 
+    def take_reply_lost(self, method: str) -> bool:
+        """Consume an armed ``reply_lost`` for ``method``, for a caller that loses the reply itself.
+
+        The HTTP-interface front uses this: it runs the call, records its outcome under the request id as the IC
+        does, and loses only the HTTP reply, so that an agent finds the outcome by polling, as on the real IC.
+        """
+        with self._lock:
+            queue = self._armed.get(method)
+            if not queue or queue[0].before is not None or queue[0].after is None:
+                return False
+            armed = queue[0]
+            armed.remaining -= 1
+            if armed.remaining <= 0:
+                queue.pop(0)
+            return True
+
     def clear(self) -> None:
         """Disarm every fault."""
         with self._lock:

@@ -19,7 +19,9 @@ Each method takes the URL's parts and the request body and returns a ``Reply`` (
 
 Deliberate differences from a replica: one subnet, which is the root subnet (no delegation); the ingress filter
 does not check controllers (those rejects come certified from execution instead, same codes); a fault that makes
-the engine unavailable answers HTTP 503 and forgets the call, so a re-sent envelope runs again.
+the engine unavailable answers HTTP 503 and forgets the call, so a re-sent envelope runs again. A ``reply_lost``
+fault armed in the engine is taken here instead: the call runs and its outcome is kept under its request id, and
+only the HTTP reply is lost (202), so the agent learns the outcome by polling ``read_state``, as on the IC.
 """
 
 from __future__ import annotations
@@ -148,10 +150,11 @@ class Front:
                 self._ingress_filter(canister_id, ecid, method, arg)
             except IcReject as exc:
                 return self._non_replicated(version, exc)
+        lost = self.engine.faults.take_reply_lost(method)  # fault injection: the call runs, its reply is lost
         record = self._run_once(
             rid, CallRecord(sender, ecid, int(content["ingress_expiry"])), canister_id, method, arg
         )
-        if version == 2 or record is None or not record.terminal:
+        if version == 2 or lost or record is None or not record.terminal:
             return Reply(202)
         certificate = self._certify([[b"request_status", rid]], {b"request_status": {rid: record.tree()}})
         return Reply(200, _cbor({"status": "replied", "certificate": certificate}))
