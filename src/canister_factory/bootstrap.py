@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from canister_factory._core.access import require_admin
-from canister_factory._core.config import InitArg, Settings
-from canister_factory._core.errors import IcReject, InvalidArgument
+from canister_factory._core.config import InitArg, Settings, resolve_init
+from canister_factory._core.errors import Conflict, IcReject, InvalidArgument
 from canister_factory._core.principal import Principal
 from canister_factory.ic.embedded import EmbeddedIc, EmbeddedManagement
 from canister_factory.ic.identity import Identity, generate_identity, load_identity_pem
@@ -76,8 +76,22 @@ class App:
     network: Network = field(default_factory=Network)
     _opened: list[NetworkManagement] = field(default_factory=list, repr=False)
 
-    def deploy(self, deployer: Principal, init: InitArg | None = None) -> Settings:
-        """Deploy the factory with ``init``, recording which IC it uses."""
+    def deploy(self, deployer: Principal, init: InitArg | None = None, *, cycles: int = 0) -> Settings:
+        """Deploy the factory with ``init``, recording which IC it uses, and fund it with ``cycles``.
+
+        Everything that can be refused is checked before anything changes: the options, that the factory is not
+        deployed yet, and (funding first) that the network allows the top-up.
+
+        Raises:
+            InvalidArgument: a bad option, or a network that does not allow provisional top-ups.
+            Conflict: the factory is already deployed here.
+        """
+        resolve_init(init, deployer)
+        with self.factory.ctx.store.read() as repo:
+            if repo.is_deployed():
+                raise Conflict("the factory is already deployed in this state")
+        if cycles:
+            self.fund(cycles)
         return self.factory.deploy(deployer, init, network=self.network.record())
 
     def ic_as(self, who: Identity | Principal) -> ManagementPort:

@@ -65,9 +65,7 @@ def deploy(
     )
     init = flags if argument is None else _init_from_argument(argument, flags)
     app = s.app
-    app.deploy(s.caller, init)
-    if cycles:
-        app.fund(cycles)
+    app.deploy(s.caller, init, cycles=cycles)
     emit(
         s.as_json,
         {

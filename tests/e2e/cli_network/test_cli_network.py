@@ -15,7 +15,7 @@ from click.testing import CliRunner, Result
 
 from canister_factory.cli import cli
 from canister_factory.ic.embedded import EmbeddedIc
-from canister_factory.ic.front import generate_front_keys, running_front
+from canister_factory.ic.front import FrontOptions, generate_front_keys, running_front
 from canister_factory.ic.identity import generate_identity
 from canister_factory.store.db import Database
 from tests.support.wasm_modules import counter_wasm
@@ -95,3 +95,33 @@ def test_a_wrong_root_key_is_refused(front: tuple[str, str, EmbeddedIc], tmp_pat
     )  # fmt: skip
     assert result.exit_code == 4  # the IC's answer could not be trusted
     assert "certificate" in result.stderr.lower() or "signature" in result.stderr.lower()
+
+
+def test_a_refused_top_up_at_deploy_leaves_nothing_deployed(tmp_path: Path) -> None:
+    db = Database.for_state_dir(tmp_path / "ic")
+    keys = generate_front_keys()
+    pem, state = tmp_path / "me.pem", tmp_path / "state"
+    pem.write_bytes(generate_identity().to_pem())
+    with running_front(EmbeddedIc(db), keys, options=FrontOptions(dev_mint=False)) as served:
+        base = ["--state", str(state), "--identity", str(pem), "--network", served.url]
+        base += ["--root-key", keys.root_key_der.hex()]
+        refused = CliRunner().invoke(cli, [*base, "deploy", "--cycles", "1000000000000"])
+        assert refused.exit_code == 1
+        assert "does not allow provisional top-ups" in refused.stderr
+        after = CliRunner().invoke(cli, [*base, "get-config"])
+        assert after.exit_code != 0
+        assert "not deployed" in after.stderr
+        assert CliRunner().invoke(cli, [*base, "deploy"]).exit_code == 0  # and it can still be deployed
+    db.dispose()
+
+
+def test_bad_deploy_options_leave_nothing_behind(tmp_path: Path) -> None:
+    pem, state = tmp_path / "me.pem", tmp_path / "state"
+    pem.write_bytes(generate_identity().to_pem())
+    base = ["--state", str(state), "--identity", str(pem)]
+    bad = CliRunner().invoke(cli, [*base, "deploy", "--cycles", "5000", "--max-upload-size", "0"])
+    assert bad.exit_code == 1
+    assert bad.stderr.startswith("Error: max_upload_size:")
+    assert CliRunner().invoke(cli, [*base, "deploy"]).exit_code == 0
+    stats = json.loads(CliRunner().invoke(cli, [*base, "--json", "get-factory-stats"]).stdout)
+    assert stats["factory_cycles_balance"] == 0  # the refused deploy funded nothing
