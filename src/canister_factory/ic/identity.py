@@ -22,7 +22,7 @@ import re
 from pathlib import Path
 from typing import Literal, Self
 
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.exceptions import InternalError, InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
@@ -245,7 +245,7 @@ def _first_key_block(text: bytes) -> tuple[str, bytes]:
 def _load_der_key(der: bytes, label: str) -> object:
     try:
         return serialization.load_der_private_key(der, password=None)
-    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+    except (ValueError, TypeError, UnsupportedAlgorithm, InternalError) as exc:  # OpenSSL: some bad keys
         raise InvalidIdentity(f"cannot parse the 'BEGIN {label}' key: {exc}") from exc
 
 
@@ -354,7 +354,7 @@ def verify_signature(der_public_key: bytes, message: bytes, signature: bytes) ->
             return _verify_ecdsa(ec.SECP256K1(), key[len(SECP256K1_DER_PREFIX) :], msg, sig)
         if key.startswith(P256_DER_PREFIX) and len(key) == len(P256_DER_PREFIX) + 65:
             return _verify_ecdsa(ec.SECP256R1(), key[len(P256_DER_PREFIX) :], msg, sig)
-    except (InvalidSignature, ValueError, TypeError, UnsupportedAlgorithm):
+    except (InvalidSignature, ValueError, TypeError, UnsupportedAlgorithm, InternalError):
         return False
     return False
 

@@ -37,12 +37,15 @@ class Context:
 
 
 def settings_of(repo: FactoryRepo, *, lock: str | None = None, caller: Principal | None = None) -> Settings:
-    """The deployed settings, locked as asked (PostgreSQL); with ``caller``, the allowlist as it concerns them.
+    """The deployed settings, locked as asked (PostgreSQL).
+
+    With ``caller`` (a caller's own method: uploads, creations), the allowlist is read as it concerns that caller
+    and the admin set is left empty, since those paths never check it.
 
     Raises:
         Conflict: the factory has not been deployed in this store.
     """
-    settings = repo.load_settings(lock=lock, for_caller=caller)
+    settings = repo.load_settings(lock=lock, for_caller=caller, admins=caller is None)
     if settings is None:
         raise Conflict(NOT_DEPLOYED)
     return settings

@@ -28,6 +28,46 @@ from canister_factory.store.db import Database
 
 _OPEN_STATES = [s.value for s in State if s not in (State.READY, State.FAILED)]
 
+# Statements on the hot paths (every chunk, every creation), built once: building a SQLAlchemy statement costs
+# more than running the compiled one it caches, so these take their values as bound parameters.
+_CS = t.caller_stats
+_SETTINGS = sa.select(t.settings).where(t.settings.c.id == 1)
+_SETTINGS_LOCKED = {
+    None: _SETTINGS,
+    "share": _SETTINGS.with_for_update(read=True),
+    "update": _SETTINGS.with_for_update(),
+}
+_ADMINS = sa.select(t.admins.c.principal)
+_ALLOWED = sa.select(t.allowlist.c.principal).where(t.allowlist.c.principal == sa.bindparam("who"))
+_UPLOAD = sa.select(t.uploads).where(t.uploads.c.id == sa.bindparam("upload_id"))
+_UPLOAD_LOCKED = _UPLOAD.with_for_update()
+_CALLER_LOCKED = sa.select(_CS).where(_CS.c.caller == sa.bindparam("who")).with_for_update()
+_ADJUST_QUOTA = (
+    sa.update(_CS)
+    .where(_CS.c.caller == sa.bindparam("who"))
+    .values(quota_used=_CS.c.quota_used + sa.bindparam("delta"))
+)
+_RECORD_CREATED = (
+    sa.update(_CS)
+    .where(_CS.c.caller == sa.bindparam("who"))
+    .values(created_count=_CS.c.created_count + 1, last_created_at_ns=sa.bindparam("now"))
+)
+_LAST_TIME = t.counters.c.last_created_at_time_ns
+_NEXT_CREATED_AT = (
+    sa.update(t.counters)
+    .values(
+        last_created_at_time_ns=sa.case(
+            (sa.bindparam("now") < _LAST_TIME + 1, _LAST_TIME + 1), else_=sa.bindparam("now")
+        )
+    )
+    .returning(_LAST_TIME)
+)
+_UPDATE_CREATION = sa.update(t.canisters).where(t.canisters.c.id == sa.bindparam("record_id_"))
+_INFLIGHT = sa.select(t.canisters.c.cycles).where(t.canisters.c.state == State.RESERVED.value)
+_SPARE = sa.select(t.spares.c.canister_id).order_by(t.spares.c.added_at_ns).limit(1)
+_SPARE_PG = _SPARE.with_for_update(skip_locked=True)
+_INSERT_CREATION = sa.insert(t.canisters).returning(t.canisters.c.id)
+
 
 @dataclass(frozen=True, slots=True)
 class CreationRow:
@@ -109,20 +149,18 @@ class FactoryRepo:
         return self.conn.execute(sa.select(t.settings.c.id)).first() is not None
 
     def load_settings(
-        self, *, lock: str | None = None, for_caller: Principal | None = None
+        self, *, lock: str | None = None, for_caller: Principal | None = None, admins: bool = True
     ) -> Settings | None:
         """The settings, or None before deploy. ``lock`` is ``"share"`` or ``"update"`` (PostgreSQL).
 
         With ``for_caller``, the allowlist is read only as far as that caller is concerned (``{caller}`` or
         empty): enough for the access rules, and one indexed lookup instead of up to 10,000 rows per call.
+        ``admins=False`` leaves the admin set empty, for callers' paths that never check it.
         """
-        query = sa.select(t.settings).where(t.settings.c.id == 1)
-        if lock is not None:
-            query = query.with_for_update(read=lock == "share")
-        row = self.conn.execute(query).mappings().first()
+        row = self.conn.execute(_SETTINGS_LOCKED[lock]).mappings().first()
         if row is None:
             return None
-        admins = frozenset(self._principals(t.admins))
+        admin_set = frozenset(self._principals(t.admins)) if admins else frozenset()
         allowlist: frozenset[Principal] | None = None
         if row["allowlist_enabled"]:
             allowlist = frozenset(
@@ -134,7 +172,7 @@ class FactoryRepo:
             max_upload_size=row["max_upload_size"],
             upload_ttl_ns=row["upload_ttl_ns"],
             allowlist=allowlist,
-            admins=admins,
+            admins=admin_set,
             emergency_stop=row["emergency_stop"],
             max_creations_per_day=row["max_creations_per_day"],
             max_active_uploads_per_caller=row["max_active_uploads_per_caller"],
@@ -196,8 +234,7 @@ class FactoryRepo:
         self.conn.execute(sa.update(t.settings).values(store_canister=canister_id.to_text()))
 
     def _allowlisted(self, caller: Principal) -> Iterator[Principal]:
-        query = sa.select(t.allowlist.c.principal).where(t.allowlist.c.principal == caller.to_text())
-        if self.conn.execute(query).first() is not None:
+        if self.conn.execute(_ALLOWED, {"who": caller.to_text()}).first() is not None:
             yield caller
 
     def _principals(self, table: sa.Table) -> Iterator[Principal]:
@@ -220,13 +257,7 @@ class FactoryRepo:
 
     def next_created_at_time(self, now_ns: int) -> int:
         """A ``created_at_time`` for the cycles ledger that no other creation of this factory uses."""
-        col = t.counters.c.last_created_at_time_ns
-        new = sa.case((col + 1 > now_ns, col + 1), else_=now_ns)
-        return int(
-            self.conn.execute(
-                sa.update(t.counters).values(last_created_at_time_ns=new).returning(col)
-            ).scalar_one()
-        )
+        return int(self.conn.execute(_NEXT_CREATED_AT, {"now": now_ns}).scalar_one())
 
     def bump(self, **deltas: int) -> None:
         values = {name: t.counters.c[name] + delta for name, delta in deltas.items() if delta}
@@ -236,10 +267,8 @@ class FactoryRepo:
     # uploads --------------------------------------------------------------------------------------
 
     def get_upload(self, upload_id: int, *, lock: bool = False) -> Upload | None:
-        query = sa.select(t.uploads).where(t.uploads.c.id == upload_id)
-        if lock:
-            query = query.with_for_update()
-        row = self.conn.execute(query).mappings().first()
+        query = _UPLOAD_LOCKED if lock else _UPLOAD
+        row = self.conn.execute(query, {"upload_id": upload_id}).mappings().first()
         return None if row is None else _upload(row)
 
     def insert_upload(self, upload: Upload) -> None:
@@ -397,14 +426,15 @@ class FactoryRepo:
     def lock_caller(self, caller: Principal) -> CallerQuota:
         """The caller's quota row, created if missing, locked for the rest of the transaction."""
         text = caller.to_text()
-        insert = _insert_ignore(self._pg, t.caller_stats).values(
-            caller=text, quota_used=0, created_count=0, last_created_at_ns=None
-        )
-        # RETURNING says whether the row was new (rowcount is -1 for ON CONFLICT DO NOTHING on PostgreSQL).
-        if self.conn.execute(insert.returning(t.caller_stats.c.caller)).first() is not None:
-            self.bump(unique_callers=1)
-        query = sa.select(t.caller_stats).where(t.caller_stats.c.caller == text).with_for_update()
-        row = self.conn.execute(query).mappings().one()
+        row = self.conn.execute(_CALLER_LOCKED, {"who": text}).mappings().first()
+        if row is None:
+            insert = _insert_ignore(self._pg, t.caller_stats).values(
+                caller=text, quota_used=0, created_count=0, last_created_at_ns=None
+            )
+            # RETURNING says whether the row was new (rowcount is -1 for ON CONFLICT DO NOTHING on PostgreSQL).
+            if self.conn.execute(insert.returning(t.caller_stats.c.caller)).first() is not None:
+                self.bump(unique_callers=1)
+            row = self.conn.execute(_CALLER_LOCKED, {"who": text}).mappings().one()
         return CallerQuota(row["quota_used"], row["created_count"], row["last_created_at_ns"])
 
     def caller_quota(self, caller: Principal) -> CallerQuota:
@@ -415,21 +445,13 @@ class FactoryRepo:
         return CallerQuota(row["quota_used"], row["created_count"], row["last_created_at_ns"])
 
     def adjust_quota(self, caller: Principal, delta: int) -> None:
-        cs = t.caller_stats
-        self.conn.execute(
-            sa.update(cs).where(cs.c.caller == caller.to_text()).values(quota_used=cs.c.quota_used + delta)
-        )
+        self.conn.execute(_ADJUST_QUOTA, {"who": caller.to_text(), "delta": delta})
 
     def record_created(self, caller: Principal, now_ns: int) -> None:
-        cs = t.caller_stats
         self.bump(
             total_canisters_created=1
         )  # counters before caller_stats: the order every transaction keeps
-        self.conn.execute(
-            sa.update(cs)
-            .where(cs.c.caller == caller.to_text())
-            .values(created_count=cs.c.created_count + 1, last_created_at_ns=now_ns)
-        )
+        self.conn.execute(_RECORD_CREATED, {"who": caller.to_text(), "now": now_ns})
 
     def count_requested_since(self, owner: Principal, since_ns: int) -> int:
         c = t.canisters.c
@@ -443,11 +465,7 @@ class FactoryRepo:
     def insert_creation(self, row: CreationRow) -> int:
         values = _creation_values(row)
         values.pop("id")
-        return int(
-            self.conn.execute(
-                sa.insert(t.canisters).values(**values).returning(t.canisters.c.id)
-            ).scalar_one()
-        )
+        return int(self.conn.execute(_INSERT_CREATION, values).scalar_one())
 
     def get_creation(self, record_id: int, *, lock: bool = False) -> CreationRow | None:
         query = sa.select(t.canisters).where(t.canisters.c.id == record_id)
@@ -480,7 +498,7 @@ class FactoryRepo:
 
     def update_creation(self, record_id: int, **fields: Any) -> None:
         values = {k: _column_value(k, v) for k, v in fields.items()}
-        self.conn.execute(sa.update(t.canisters).where(t.canisters.c.id == record_id).values(**values))
+        self.conn.execute(_UPDATE_CREATION, {"record_id_": record_id, **values})
 
     def list_creations(self, owner: Principal | None, cursor: int | None, limit: int) -> list[CreationRow]:
         """Newest first; ``cursor`` is the id below which to continue."""
@@ -494,8 +512,7 @@ class FactoryRepo:
 
     def inflight_cycles(self) -> int:
         """Cycles promised to creations that have not yet called ``create_canister`` (state RESERVED)."""
-        query = sa.select(t.canisters.c.cycles).where(t.canisters.c.state == State.RESERVED.value)
-        return sum(int(c) for (c,) in self.conn.execute(query))
+        return sum(int(c) for (c,) in self.conn.execute(_INFLIGHT))
 
     def unfinished_creations(self) -> list[CreationRow]:
         query = sa.select(t.canisters).where(t.canisters.c.state.in_(_OPEN_STATES)).order_by(t.canisters.c.id)
@@ -514,10 +531,7 @@ class FactoryRepo:
         )
 
     def take_spare(self) -> Principal | None:
-        query = sa.select(t.spares.c.canister_id).order_by(t.spares.c.added_at_ns).limit(1)
-        if self._pg:
-            query = query.with_for_update(skip_locked=True)
-        text = self.conn.execute(query).scalar()
+        text = self.conn.execute(_SPARE_PG if self._pg else _SPARE).scalar()
         if text is None:
             return None
         self.conn.execute(sa.delete(t.spares).where(t.spares.c.canister_id == text))
