@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import uuid
 from dataclasses import dataclass, field
 
 from canister_factory._core.config import Settings
@@ -17,18 +14,13 @@ from canister_factory.store.factory_repo import FactoryRepo, FactoryStore
 NOT_DEPLOYED = "the factory is not deployed yet: run `canister-factory deploy` first"
 
 
-def _worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
 @dataclass
 class Context:
-    """The ports one factory instance uses. ``worker`` names this process in creation claims."""
+    """The ports one factory instance uses."""
 
     store: FactoryStore
     ic: ManagementPort
     clock: Clock
-    worker: str = field(default_factory=_worker_id)
     digests: RunningDigests = field(default_factory=RunningDigests)
     ic_retries: int = 3
 

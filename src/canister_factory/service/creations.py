@@ -420,6 +420,7 @@ def _claim(ctx: Context, record_id: int, token: str) -> CreationRow | None:
 
 
 def _claim_token(ctx: Context) -> str:
+    """``host:pid:random``: whoever finds the claim can tell whether its process is still alive."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
 
 
