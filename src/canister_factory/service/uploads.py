@@ -94,9 +94,9 @@ def clear_upload(ctx: Context, caller: Principal, upload_id: int) -> None:
 
 
 def get_upload_info(ctx: Context, caller: Principal, upload_id: int) -> UploadInfo:
-    """The upload's owner, chunk digests, length, committed hash and creation time."""
+    """The upload's owner, chunk digests, length, committed hash and creation time (an expired one is gone)."""
     with ctx.store.read() as repo:
-        upload = rules.readable(repo.get_upload(upload_id), caller)
+        upload = rules.readable(_live_upload(repo, upload_id, settings_of(repo), ctx.now()), caller)
         if upload.module_hash is None:
             chunks = repo.upload_chunk_hashes(upload_id)
         else:

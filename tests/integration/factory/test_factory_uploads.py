@@ -329,3 +329,11 @@ def test_property_chunking_and_retries_through_the_factory(factory: Factory, dat
             factory.put_chunk(caller, uid, pieces[j], j)
     assert factory.get_upload_info(caller, uid).total_len == len(module)
     assert factory.commit_upload(caller, uid, sha256_hex(module).upper()) == sha256_hex(module)
+
+
+def test_an_expired_upload_is_gone_for_get_upload_info_too(h: Harness, alice: Principal) -> None:
+    upload_id = h.factory.create_upload(alice)
+    h.factory.put_chunk(alice, upload_id, b"\x00asm")
+    h.clock.advance(h.factory.get_config().upload_ttl_ns / 1e9 + 1)
+    with pytest.raises(NotFound, match=r"^Upload not found$"):
+        h.factory.get_upload_info(alice, upload_id)
