@@ -58,6 +58,7 @@ class Database:
         self.engine = engine
         self._migrated: set[str] = set()
         self._lock = threading.Lock()
+        self._checkpointer = _Checkpointer(engine) if engine.dialect.name == "sqlite" else None
 
     @property
     def dialect(self) -> str:
@@ -83,7 +84,8 @@ class Database:
     def write(self) -> Iterator[Connection]:
         """A write transaction: committed if the block returns, rolled back if it raises."""
         with self._translate(), self.engine.connect() as conn:
-            if self.dialect == "sqlite":
+            if self._checkpointer is not None:
+                self._checkpointer.start()
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
             else:
                 conn.begin()
@@ -128,6 +130,8 @@ class Database:
             self._migrated.add(component)
 
     def dispose(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
         self.engine.dispose()
 
     @contextlib.contextmanager
@@ -136,6 +140,50 @@ class Database:
             yield
         except SQLAlchemyError as exc:
             raise StoreError(f"database error: {exc.__class__.__name__}: {exc}") from exc
+
+
+class _Checkpointer:
+    """Copies SQLite's write-ahead log into the database file in a background thread.
+
+    SQLite's default is to checkpoint inside whichever commit finds the log over 1,000 pages, so that one request
+    pays for copying everyone's writes. Here a thread does it (``PRAGMA wal_checkpoint(PASSIVE)``, which never
+    blocks a writer) once the log passes ``THRESHOLD`` bytes, as a database server's background writer would;
+    ``wal_autocheckpoint`` stays on, higher, as the backstop should the thread fall behind. A process that ends
+    without it (a short CLI command) leaves the log to SQLite, which checkpoints when the last connection closes.
+    """
+
+    THRESHOLD = 8 * 1024 * 1024
+    INTERVAL_S = 0.2
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._wal = Path(f"{engine.url.database}-wal") if engine.url.database else None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._started = threading.Lock()
+
+    def start(self) -> None:
+        if self._thread is not None or self._wal is None:
+            return
+        with self._started:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="sqlite-checkpointer", daemon=True)
+                self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        assert self._wal is not None
+        while not self._stop.wait(self.INTERVAL_S):
+            try:
+                if self._wal.exists() and self._wal.stat().st_size > self.THRESHOLD:
+                    with self._engine.connect() as conn:
+                        conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+            except Exception:  # a background helper: the backstop checkpoint still runs
+                continue
 
 
 def _sqlite_engine(url: str) -> Engine:
@@ -147,6 +195,7 @@ def _sqlite_engine(url: str) -> Engine:
         cursor.execute("PRAGMA page_size=32768")  # before the first table: 1 MiB chunks span fewer pages
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA wal_autocheckpoint=4096")  # the backstop; _Checkpointer does it sooner
         cursor.execute("PRAGMA busy_timeout=60000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
