@@ -90,6 +90,18 @@ def parse_type(text: str, env: TypeEnv | None = None) -> Type:
         return type_
 
 
+def parse_label(ts: TokenStream) -> tuple[int, str | None]:
+    """A record or variant field's label: a number (the id itself), or a name or text (hashed), with the name."""
+    token = ts.next()
+    if token.kind == "num":
+        value = parse_nat(token)
+        if value > MAX_FIELD_ID:
+            raise CandidParseError(f"field id {value} at offset {token.pos} is larger than 2**32-1")
+        return value, None
+    name = token.text if token.kind == "id" else text_value(token)
+    return field_hash(name), name
+
+
 def parse_nat(token: Token) -> int:
     """The value of a natural number literal (decimal or ``0x`` hex, underscores allowed).
 
@@ -213,7 +225,7 @@ class TypeParser:
         ts = self.ts
         labelled = ts.peek().kind in ("num", "text") or (ts.at("id") and not is_keyword(ts.peek().text))
         if labelled and (ts.at_punct(":", 1) or not is_record):
-            field_id, name = self._label()
+            field_id, name = parse_label(self.ts)
             type_ = self.datatype() if ts.accept(":") else PRIMITIVES["null"]
             return Field(field_id, name, type_)
         if ts.at("id") and ts.at_punct(":", 1):  # a keyword used as a field name, e.g. ``text : nat``
@@ -223,16 +235,6 @@ class TypeParser:
         if not is_record:
             raise ts.error("expected a variant case")
         return Field(next_id, None, self.datatype())
-
-    def _label(self) -> tuple[int, str | None]:
-        token = self.ts.next()
-        if token.kind == "num":
-            value = parse_nat(token)
-            if value > MAX_FIELD_ID:
-                raise CandidParseError(f"field id {value} at offset {token.pos} is larger than 2**32-1")
-            return value, None
-        name = token.text if token.kind == "id" else text_value(token)
-        return field_hash(name), name
 
     def _name(self) -> str:
         token = self.ts.next()

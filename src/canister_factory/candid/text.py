@@ -17,7 +17,7 @@ from typing import Any
 
 from canister_factory._core.principal import Principal, PrincipalError
 from canister_factory.candid._lexer import Token, TokenStream, text_value
-from canister_factory.candid.did import TypeParser, parse_nat
+from canister_factory.candid.did import TypeParser, parse_label
 from canister_factory.candid.errors import CandidError, CandidParseError, too_deep_as
 from canister_factory.candid.subtype import is_subtype
 from canister_factory.candid.types import (
@@ -28,7 +28,6 @@ from canister_factory.candid.types import (
     FLOAT32,
     FLOAT64,
     INT,
-    MAX_FIELD_ID,
     NAT,
     NAT8,
     NULL,
@@ -45,7 +44,6 @@ from canister_factory.candid.types import (
     TypeEnv,
     VariantType,
     VecType,
-    field_hash,
     is_keyword,
     is_null_like,
     resolve,
@@ -194,22 +192,12 @@ class _ValueParser:
         token = ts.peek()
         labelled = token.kind in ("num", "text") or (token.kind == "id" and not is_keyword(token.text))
         if labelled and (ts.at_punct("=", 1) or not is_record):
-            field_id, name = self._label()
+            field_id, name = parse_label(self.ts)
             value = self.annval() if ts.accept("=") else _V("null", None, token.pos)
             return field_id, name, value
         if not is_record:
             raise ts.error("expected a variant case")
         return next_id, None, self.annval()
-
-    def _label(self) -> tuple[int, str | None]:
-        token = self.ts.next()
-        if token.kind == "num":
-            value = parse_nat(token)
-            if value > MAX_FIELD_ID:
-                raise CandidParseError(f"field id {value} at offset {token.pos} is larger than 2**32-1")
-            return value, None
-        name = token.text if token.kind == "id" else text_value(token)
-        return field_hash(name), name
 
     def _variant(self, token: Token) -> _V:
         fields = self._fields(is_record=False)
