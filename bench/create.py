@@ -7,6 +7,7 @@ import time
 from importlib import resources
 
 from bench.common import Bench, deployed, percentile
+from canister_factory._core.config import InitArg
 from canister_factory._core.model import CreateInstallRequest, Mode
 from canister_factory.ports import CanisterSettings, InstallMode
 
@@ -49,8 +50,6 @@ def through_factory(b: Bench, n: int) -> list[float]:
 
 
 def run(n: int = 1000) -> dict[str, float]:
-    from canister_factory._core.config import InitArg
-
     init = InitArg(min_factory_cycles=0, max_canisters_per_caller=n + 1)
     with deployed(init) as b:
         floor = direct(b, n)

@@ -11,10 +11,9 @@ from __future__ import annotations
 import zlib
 
 from canister_factory._core.errors import InvalidArgument
+from canister_factory.wasm import GZIP_MAGIC, WASM_MAGIC, WASM_VERSION
 
-WASM_MAGIC = b"\x00asm"
-WASM_VERSION = b"\x01\x00\x00\x00"
-GZIP_MAGIC = b"\x1f\x8b\x08"
+WASM_VERSION_BYTES = WASM_VERSION.to_bytes(4, "little")
 _MAX_SECTION_ID = 13
 
 
@@ -81,7 +80,7 @@ def _check_header(header: bytes) -> None:
         raise InvalidArgument(
             f"not a Wasm module: expected magic 0061736d (or gzip 1f8b08), got {header[:4].hex()}"
         )
-    if header[4:8] != WASM_VERSION:
+    if header[4:8] != WASM_VERSION_BYTES:
         raise InvalidArgument(
             f"unsupported Wasm version {int.from_bytes(header[4:8], 'little')} (expected 1)"
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -603,12 +603,8 @@ def _column_value(name: str, value: Any) -> Any:
     if name in ("cycles", "cycles_used"):
         return str(value)
     if name == "controllers":
-        return json.dumps([p.to_text() for p in _as_principals(value)])
+        return json.dumps([p.to_text() for p in value])
     return value
-
-
-def _as_principals(values: Sequence[Principal]) -> list[Principal]:
-    return list(values)
 
 
 def sha256(data: bytes) -> bytes:

@@ -11,14 +11,15 @@ what is not a module and to read the ``icp:public <name>`` / ``icp:private <name
 
 from __future__ import annotations
 
-import hashlib
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-WASM_MAGIC = b"\x00asm"
-WASM_VERSION = b"\x01\x00\x00\x00"
-GZIP_MAGIC = b"\x1f\x8b\x08"
+from canister_factory.wasm import GZIP_MAGIC, WASM_MAGIC, WASM_VERSION, module_hash
+
+__all__ = ["InvalidWasm", "MetadataSection", "ParsedModule", "module_hash", "parse_module"]
+
+WASM_VERSION_BYTES = WASM_VERSION.to_bytes(4, "little")
 MAX_CODE_SECTION = 10 * 1024 * 1024
 MAX_CUSTOM_SECTIONS = 16
 MAX_CUSTOM_SECTIONS_SIZE = 1024 * 1024
@@ -50,11 +51,6 @@ class ParsedModule:
     metadata: tuple[MetadataSection, ...]
 
 
-def module_hash(module: bytes) -> bytes:
-    """SHA-256 of the module as given: as ``canister_status`` reports it."""
-    return hashlib.sha256(module).digest()
-
-
 def parse_module(module: bytes, *, max_size: int, known_hash: bytes | None = None) -> ParsedModule:
     """Check ``module`` the way the IC does before installing it and collect its metadata sections.
 
@@ -68,7 +64,7 @@ def parse_module(module: bytes, *, max_size: int, known_hash: bytes | None = Non
     wasm = _gunzip(module, max_size) if gzipped else module
     if not wasm.startswith(WASM_MAGIC):
         raise InvalidWasm("Failed to decode wasm module: the module does not start with the Wasm magic bytes")
-    if wasm[4:8] != WASM_VERSION:
+    if wasm[4:8] != WASM_VERSION_BYTES:
         raise InvalidWasm("Failed to decode wasm module: unsupported Wasm version")
     sections = _metadata(wasm)
     return ParsedModule(known_hash or module_hash(module), gzipped, len(wasm), sections)
