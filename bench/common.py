@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from canister_factory._core.config import InitArg
-from canister_factory._core.principal import Principal
 from canister_factory.bootstrap import App, open_app
-from canister_factory.ic.identity import generate_identity
+from icp_client.identity import generate_identity
+from icp_client.principal import Principal
 
 FUNDS = 10**18
 WASM_HEADER = b"\x00asm\x01\x00\x00\x00"

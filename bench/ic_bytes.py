@@ -19,7 +19,7 @@ from bench.common import FUNDS, module_chunks
 from canister_factory._core.config import InitArg
 from canister_factory._core.model import CreateInstallRequest, Mode
 from canister_factory.bootstrap import Network, open_app
-from canister_factory.ic.identity import generate_identity
+from icp_client.identity import generate_identity
 
 MODULE_SIZE = 5 * 1024 * 1024
 HERE = Path(__file__).resolve().parent

@@ -9,8 +9,8 @@ from collections.abc import Callable
 
 from bench.common import Bench, deployed, median
 from canister_factory._core.config import InitArg
-from canister_factory._core.principal import Principal
-from canister_factory.ic.identity import generate_identity
+from icp_client.identity import generate_identity
+from icp_client.principal import Principal
 
 OWNERS = 1000
 MEASURED_ROWS = 200  # the measured caller's own rows, the same at every scale: its first page is always full

@@ -17,7 +17,7 @@ from bench.common import FUNDS
 from canister_factory._core.config import InitArg
 from canister_factory.bootstrap import open_app
 from canister_factory.client import FactoryClient
-from canister_factory.ic.identity import generate_identity
+from icp_client.identity import generate_identity
 
 HERE = Path(__file__).resolve().parent
 

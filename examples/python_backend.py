@@ -18,9 +18,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from canister_factory._core.model import CreateInstallRequest, Mode
-from canister_factory._core.principal import Principal
 from canister_factory.client import FactoryClient
-from canister_factory.ic.identity import load_or_create_identity
+from icp_client.identity import load_or_create_identity
+from icp_client.principal import Principal
 
 COUNTER_INIT = bytes.fromhex("4449444c00017d00")  # Candid `(0 : nat)`: the counter starts at zero
 

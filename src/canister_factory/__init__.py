@@ -37,10 +37,10 @@ from canister_factory._core.model import (
     Mode,
     UploadInfo,
 )
-from canister_factory._core.principal import Principal, PrincipalError
 from canister_factory._version import __version__
 from canister_factory.bootstrap import App, open_app
 from canister_factory.service.factory import Factory
+from icp_client.principal import Principal, PrincipalError
 
 __all__ = [
     "App",

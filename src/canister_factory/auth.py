@@ -29,14 +29,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from canister_factory._core.errors import Unauthenticated
-from canister_factory._core.principal import Principal, PrincipalError
-from canister_factory.ic.identity import (
+from icp_client.identity import (
     ED25519_DER_PREFIX,
     P256_DER_PREFIX,
     SECP256K1_DER_PREFIX,
     Identity,
     verify_signature,
 )
+from icp_client.principal import Principal, PrincipalError
 
 LABEL = "sig1"
 COVERED = ("@method", "@path", "@query", "content-digest")

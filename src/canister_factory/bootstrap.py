@@ -10,15 +10,16 @@ from pathlib import Path
 from canister_factory._core.access import require_admin
 from canister_factory._core.config import InitArg, Settings, resolve_init
 from canister_factory._core.errors import Conflict, IcReject, InvalidArgument
-from canister_factory._core.principal import Principal
-from canister_factory.ic.embedded import EmbeddedIc, EmbeddedManagement
-from canister_factory.ic.identity import Identity, generate_identity, load_identity_pem
+from canister_factory.ic.embedded import EmbeddedManagement
 from canister_factory.ic.network import NetworkManagement, network_management
 from canister_factory.ports import Clock, ManagementPort, SystemClock
 from canister_factory.service.context import Context, settings_of
 from canister_factory.service.factory import Factory
 from canister_factory.store.db import Database
 from canister_factory.store.factory_repo import FactoryStore
+from icp_client.identity import Identity, generate_identity, load_identity_pem
+from icp_client.principal import Principal
+from icp_local import LocalIc
 
 EMBEDDED = "embedded"
 
@@ -72,7 +73,7 @@ class App:
     db: Database
     factory: Factory
     identity: Identity
-    embedded: EmbeddedIc | None
+    embedded: LocalIc | None
     network: Network = field(default_factory=Network)
     _opened: list[NetworkManagement] = field(default_factory=list, repr=False)
 
@@ -139,11 +140,13 @@ class App:
             require_admin(settings_of(repo), caller)
 
     def close(self) -> None:
-        """Close the database and every connection to a network."""
+        """Close the databases (the factory's, the local IC's) and every connection to a network."""
         ic = self.factory.ctx.ic
         for port in [*self._opened, *([ic] if isinstance(ic, NetworkManagement) else [])]:
             port.agent.close()
         self._opened.clear()
+        if self.embedded is not None:
+            self.embedded.close()
         self.db.dispose()
 
 
@@ -164,11 +167,8 @@ def open_app(
     Raises:
         InvalidArgument: ``network`` differs from the one recorded at deploy, or is not a usable network.
     """
-    db = (
-        Database.open(database_url)
-        if database_url
-        else Database.for_state_dir(Path(state_dir) if state_dir is not None else default_state_dir())
-    )
+    state = Path(state_dir) if state_dir is not None else default_state_dir()
+    db = Database.open(database_url) if database_url else Database.for_state_dir(state)
     clock = clock or SystemClock()
     store = FactoryStore(db)
     with store.write() as repo:
@@ -176,10 +176,10 @@ def open_app(
         recorded = repo.network()
     identity = load_identity_pem(pem.encode())
     network = _choose_network(recorded, network)
-    embedded: EmbeddedIc | None = None
+    embedded: LocalIc | None = None
     ic: ManagementPort
     if network.embedded:
-        embedded = EmbeddedIc(db, clock=clock)
+        embedded = open_local_ic(database_url, state, clock=clock)
         ic = EmbeddedManagement(embedded, identity.principal)
     else:
         ic = _network_port(network, identity)
@@ -215,3 +215,11 @@ def _pinned(network: Network, ic: NetworkManagement) -> Network:
     if network.root_key == "fetch":
         return Network(network.name, ic.agent.root_key_der.hex(), network.provisional)
     return network
+
+
+def open_local_ic(database_url: str | None, state_dir: Path, *, clock: Clock | None = None) -> LocalIc:
+    """The embedded backend's local IC: in the factory's database when one is given (so that processes sharing
+    a PostgreSQL database share one IC), else in its own SQLite file beside the factory's in ``state_dir``."""
+    if database_url:
+        return LocalIc.open(database_url, clock=clock)
+    return LocalIc.for_state_dir(state_dir, clock=clock)

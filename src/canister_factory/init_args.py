@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from canister_factory import candid
 from canister_factory._core.errors import InvalidArgument
 from canister_factory.wasm import check_module
+from icp_client import candid
 
 
 def init_types(module: bytes) -> list[candid.Type] | None:

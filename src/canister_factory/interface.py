@@ -14,7 +14,6 @@ from collections.abc import Callable, Mapping
 from importlib import resources
 from typing import Any
 
-from canister_factory import candid
 from canister_factory._core.config import InitArg
 from canister_factory._core.errors import FactoryError, InvalidArgument, NotFound
 from canister_factory._core.model import (
@@ -23,8 +22,9 @@ from canister_factory._core.model import (
     CreateInstallRequest,
     Mode,
 )
-from canister_factory._core.principal import Principal
 from canister_factory.service.factory import FactoryApi
+from icp_client import candid
+from icp_client.principal import Principal
 
 Handler = Callable[[FactoryApi, Principal, list[Any]], Any]
 

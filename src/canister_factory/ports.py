@@ -8,60 +8,38 @@ method, with typed Python records instead of Candid, so the factory's logic is w
 
 from __future__ import annotations
 
-import enum
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from canister_factory._core.errors import IcError
-from canister_factory._core.principal import Principal
+from icp_client.management import (
+    CHUNK_SIZE,
+    MAX_CHUNKS_PER_STORE,
+    MAX_CONTROLLERS,
+    CanisterRunStatus,
+    CanisterSettings,
+    CanisterStatus,
+    InstallMode,
+)
+from icp_client.principal import Principal
 
-MAX_CONTROLLERS = 10
-CHUNK_SIZE = 1024 * 1024  # the IC's upload_chunk limit, 1 MiB
-MAX_CHUNKS_PER_STORE = 100
-
-
-class InstallMode(enum.Enum):
-    """``canister_install_mode``; ``UPGRADE`` carries no options here (skip_pre_upgrade and persistence unset)."""
-
-    INSTALL = "install"
-    REINSTALL = "reinstall"
-    UPGRADE = "upgrade"
-
-
-class CanisterRunStatus(enum.Enum):
-    RUNNING = "running"
-    STOPPING = "stopping"
-    STOPPED = "stopped"
-
-
-@dataclass(frozen=True, slots=True)
-class CanisterSettings:
-    """``canister_settings``: a field left as None means "unchanged" (update) or "default" (create)."""
-
-    controllers: tuple[Principal, ...] | None = None
-    compute_allocation: int | None = None
-    memory_allocation: int | None = None
-    freezing_threshold: int | None = None
-    reserved_cycles_limit: int | None = None
-    wasm_memory_limit: int | None = None
-    wasm_memory_threshold: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class CanisterStatus:
-    """The parts of ``canister_status_result`` the factory uses."""
-
-    status: CanisterRunStatus
-    controllers: tuple[Principal, ...]
-    module_hash: bytes | None
-    cycles: int
-    memory_size: int = 0
-    freezing_threshold: int = 2_592_000
-    reserved_cycles: int = 0
-    idle_cycles_burned_per_day: int = 0
-    version: int = 0
+__all__ = [
+    "CHUNK_SIZE",
+    "MAX_CHUNKS_PER_STORE",
+    "MAX_CONTROLLERS",
+    "CanisterRunStatus",
+    "CanisterSettings",
+    "CanisterStatus",
+    "Clock",
+    "CreatedCanister",
+    "CyclesLedgerError",
+    "FakeClock",
+    "InstallMode",
+    "ManagementPort",
+    "SystemClock",
+]
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,11 +21,20 @@ wrong. Function bodies, types, imports etc. are not validated; the IC does that 
 
 from __future__ import annotations
 
-import hashlib
 import zlib
 from dataclasses import dataclass, field
 
 from canister_factory._core.errors import InvalidArgument
+from icp_client.wasm import (
+    GZIP_MAGIC,
+    ICP_PRIVATE,
+    ICP_PUBLIC,
+    MAX_WASM_SIZE,
+    WASM_MAGIC,
+    WASM_VERSION,
+    is_gzip,
+    module_hash,
+)
 
 __all__ = [
     "GZIP_MAGIC",
@@ -38,15 +47,6 @@ __all__ = [
     "module_hash",
 ]
 
-MAX_WASM_SIZE = 100 * 1024 * 1024
-"""Largest module the IC accepts, compressed or decompressed (104 857 600 bytes)."""
-
-WASM_MAGIC = b"\x00asm"
-WASM_VERSION = 1
-GZIP_MAGIC = b"\x1f\x8b\x08"
-
-ICP_PUBLIC = "icp:public "
-ICP_PRIVATE = "icp:private "
 
 _IN_BLOCK = 64 * 1024  # compressed bytes fed to zlib per call
 _OUT_BLOCK = 1024 * 1024  # most decompressed bytes asked of zlib per call
@@ -101,16 +101,6 @@ class ModuleInfo:
         """Payload of the section called ``name`` with either visibility, or None."""
         public = self.public_metadata(name)
         return public if public is not None else self.private_metadata(name)
-
-
-def module_hash(data: bytes) -> bytes:
-    """SHA-256 of ``data`` as given: what ``canister_status`` reports as ``module_hash`` after install."""
-    return hashlib.sha256(data).digest()
-
-
-def is_gzip(data: bytes) -> bool:
-    """True if ``data`` starts with the gzip magic the IC recognises (``1f 8b 08``, deflate)."""
-    return data[:3] == GZIP_MAGIC
 
 
 def decompress_bounded(data: bytes, max_size: int) -> bytes:

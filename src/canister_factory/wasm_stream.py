@@ -11,7 +11,7 @@ from __future__ import annotations
 import zlib
 
 from canister_factory._core.errors import InvalidArgument
-from canister_factory.wasm import GZIP_MAGIC, WASM_MAGIC, WASM_VERSION
+from icp_client.wasm import GZIP_MAGIC, WASM_MAGIC, WASM_VERSION
 
 WASM_VERSION_BYTES = WASM_VERSION.to_bytes(4, "little")
 _MAX_SECTION_ID = 13

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from canister_factory._core.config import InitArg
-from canister_factory._core.principal import Principal
 from canister_factory.api import ServiceOptions, create_app
 from canister_factory.bootstrap import App, open_app
-from canister_factory.ic.identity import generate_identity, load_or_create_identity
+from icp_client.identity import generate_identity, load_or_create_identity
+from icp_client.principal import Principal
 from tests.integration.api.serving import ROOT, serve_in_thread
 
 COUNTER = ROOT / "src" / "canister_factory" / "_data" / "counter.wasm"

@@ -15,8 +15,8 @@ from canister_factory._core.errors import FactoryError, LimitExceeded
 from canister_factory._core.model import CreateInstallRequest, Mode
 from canister_factory.bootstrap import App, open_app
 from canister_factory.client import FactoryClient
-from canister_factory.ic.identity import Identity, generate_identity
 from canister_factory.store.nonces import NonceStore
+from icp_client.identity import Identity, generate_identity
 from tests.integration.api.serving import COUNTER_ARG, fresh_postgres_database, serve_in_subprocess
 from tests.support.wasm_modules import counter_wasm
 

@@ -20,7 +20,7 @@ from canister_factory._core.config import InitArg
 from canister_factory.api import ServiceOptions, create_app
 from canister_factory.bootstrap import App, open_app
 from canister_factory.client import FactoryClient
-from canister_factory.ic.identity import generate_identity
+from icp_client.identity import generate_identity
 from tests.integration.api.serving import serve_in_thread
 
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))

@@ -28,12 +28,12 @@ from canister_factory._core.config import InitArg
 from canister_factory._core.errors import FactoryError
 from canister_factory._core.lifecycle import State
 from canister_factory._core.model import CreateInstallRequest, Mode
-from canister_factory._core.principal import Principal
 from canister_factory.bootstrap import App, Network, open_app
-from canister_factory.ic.embedded import EmbeddedIc
-from canister_factory.ic.front import generate_front_keys, running_front
-from canister_factory.ic.identity import generate_identity
-from canister_factory.store.db import Database
+from icp_client.identity import generate_identity
+from icp_client.principal import Principal
+from icp_local import LocalIc
+from icp_local.db import IcDatabase
+from icp_local.front import generate_front_keys, running_front
 from tests.support.invariants import check_invariants
 from tests.support.wasm_modules import counter_wasm
 
@@ -61,10 +61,10 @@ class Deployed:
     state: Path
     caller: Principal
     upload_id: int
-    ic: EmbeddedIc  # where the truth is, and where faults are armed
+    ic: LocalIc  # where the truth is, and where faults are armed
 
 
-def deploy(state: Path, network: Network | None = None, ic: EmbeddedIc | None = None) -> Deployed:
+def deploy(state: Path, network: Network | None = None, ic: LocalIc | None = None) -> Deployed:
     app = open_app(state, network=network)
     admin, caller = generate_identity().principal, generate_identity().principal
     app.factory.deploy(admin, InitArg(min_factory_cycles=0))
@@ -89,9 +89,9 @@ def deployed(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Deploye
         if request.param == "embedded":
             d = deploy(tmp_path / "state")
         else:
-            db = Database.for_state_dir(tmp_path / "ic")
+            db = IcDatabase.for_state_dir(tmp_path / "ic")
             stack.callback(db.dispose)
-            engine = EmbeddedIc(db)
+            engine = LocalIc(db)
             keys = generate_front_keys()
             front = stack.enter_context(running_front(engine, keys))
             d = deploy(tmp_path / "state", Network(front.url, keys.root_key_der.hex()), engine)
@@ -142,7 +142,7 @@ CHILD = textwrap.dedent(
     import sys
     from canister_factory.bootstrap import open_app
     from canister_factory._core.model import CreateInstallRequest, Mode
-    from canister_factory._core.principal import Principal
+    from icp_client.principal import Principal
     state, caller, upload_id, method, when = sys.argv[1:6]
     app = open_app(state)
     app.embedded.faults.crash(method, when)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from canister_factory.ic.identity import Identity, generate_identity
+from icp_client.identity import Identity, generate_identity
 from tests.support.backends import DEFAULT_FUNDING, Backend, open_backend
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from canister_factory._core.errors import Conflict, EmergencyStop, PermissionDenied
-from canister_factory.ic.identity import Identity, generate_identity
+from icp_client.identity import Identity, generate_identity
 from tests.scenarios._helpers import request, upload
 from tests.support.backends import Backend
 from tests.support.wasm_modules import counter_wasm

@@ -9,7 +9,7 @@ import pytest
 from canister_factory._core.config import InitArg
 from canister_factory._core.errors import InvalidArgument, LimitExceeded, PermissionDenied
 from canister_factory._core.model import Mode
-from canister_factory.ic.identity import Identity, generate_identity
+from icp_client.identity import Identity, generate_identity
 from tests.scenarios._helpers import CANISTER_CYCLES, LEDGER_FEE, request, sha256_hex, upload
 from tests.support.backends import Backend
 from tests.support.wasm_modules import counter_wasm, large_module

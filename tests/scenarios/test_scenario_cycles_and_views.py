@@ -8,7 +8,7 @@ import pytest
 import canister_factory
 from canister_factory._core.config import InitArg
 from canister_factory._core.errors import InsufficientCycles, InvalidArgument
-from canister_factory.ic.identity import Identity
+from icp_client.identity import Identity
 from tests.scenarios._helpers import CANISTER_CYCLES, CREATION_FEE, LEDGER_FEE, T, request, upload
 from tests.support.backends import Backend
 from tests.support.wasm_modules import counter_wasm

@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 
 from canister_factory.bootstrap import Network, open_app
-from canister_factory.ic.certificate import CertificateError
-from canister_factory.ic.embedded import EmbeddedIc
-from canister_factory.ic.front import generate_front_keys, running_front
-from canister_factory.ic.identity import generate_identity
+from canister_factory.ic.edge import IcCertificateError
 from canister_factory.ic.network import NetworkManagement
-from canister_factory.store.db import Database
+from icp_client.identity import generate_identity
+from icp_local import LocalIc
+from icp_local.db import IcDatabase
+from icp_local.front import generate_front_keys, running_front
 from tests.scenarios._helpers import T, request, upload
 from tests.support.backends import BoundFactory, open_backend
 from tests.support.wasm_modules import counter_wasm
@@ -27,9 +27,9 @@ def test_the_network_backend_has_no_embedded_ic(tmp_path: Path) -> None:
 
 
 def test_a_front_signing_with_another_root_key_is_not_believed(tmp_path: Path) -> None:
-    ic_db = Database.open(f"sqlite:///{tmp_path / 'ic.sqlite3'}")
+    ic_db = IcDatabase.open(f"sqlite:///{tmp_path / 'ic.sqlite3'}")
     try:
-        engine = EmbeddedIc(ic_db)
+        engine = LocalIc(ic_db)
         with running_front(engine, generate_front_keys()) as front:
             pinned = generate_front_keys().root_key_der.hex()  # not the front's
             app = open_app(tmp_path / "state", network=Network(front.url, pinned))
@@ -45,7 +45,7 @@ def test_a_front_signing_with_another_root_key_is_not_believed(tmp_path: Path) -
                     lambda: app.factory.health_check(),
                     lambda: alice.create_upload(),
                 ):
-                    with pytest.raises(CertificateError) as err:
+                    with pytest.raises(IcCertificateError) as err:
                         attempt()
                     assert str(err.value) == "certificate signature does not verify"
                 assert engine.list_canisters() == []

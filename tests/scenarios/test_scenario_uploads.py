@@ -7,7 +7,7 @@ import hashlib
 import pytest
 
 from canister_factory._core.errors import Conflict, NotFound, PermissionDenied
-from canister_factory.ic.identity import Identity
+from icp_client.identity import Identity
 from tests.scenarios._helpers import request, sha256_hex, upload
 from tests.support.backends import Backend
 from tests.support.wasm_modules import counter_wasm

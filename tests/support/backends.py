@@ -4,7 +4,7 @@
 - ``http-sqlite``: ``FactoryClient`` against the HTTP service on a loopback port, the service on SQLite;
 - ``http-postgres``: the same, the service on a fresh PostgreSQL database (skipped, with the reason, if none);
 - ``network``: ``Factory`` in this process whose IC is the network backend, talking over loopback HTTP to the
-  front serving a separate ``EmbeddedIc`` (its own database), certificates verified against the front's root key.
+  front serving a separate ``LocalIc`` (its own database), certificates verified against the front's root key.
 
 A scenario sees only :class:`Backend`: ``as_caller(identity)`` gives an object with the factory's methods minus
 the caller argument (a ``FactoryClient`` for the HTTP backends, a ``Factory`` bound to the caller otherwise), and
@@ -29,16 +29,16 @@ from canister_factory._core.model import (
     FactoryStats,
     UploadInfo,
 )
-from canister_factory._core.principal import Principal
 from canister_factory.api import ServiceOptions, create_app
 from canister_factory.bootstrap import App, Network, open_app
 from canister_factory.client import FactoryClient
-from canister_factory.ic.embedded import EmbeddedIc
-from canister_factory.ic.front import generate_front_keys, running_front
-from canister_factory.ic.identity import Identity, generate_identity
 from canister_factory.ic.network import NetworkManagement
 from canister_factory.service.factory import Factory
-from canister_factory.store.db import Database
+from icp_client.identity import Identity, generate_identity
+from icp_client.principal import Principal
+from icp_local import LocalIc
+from icp_local.db import IcDatabase
+from icp_local.front import generate_front_keys, running_front
 from tests.integration.api.serving import fresh_postgres_database, serve_in_thread
 
 __all__ = ["BACKENDS", "Backend", "FactoryApi", "open_backend"]
@@ -144,7 +144,7 @@ class Backend:
 
     name: str
     app: App
-    engine: EmbeddedIc
+    engine: LocalIc
     admin: Identity
     url: str | None = None
     _stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack, repr=False)
@@ -193,9 +193,9 @@ def open_backend(
     admin = generate_identity("ed25519")
     with contextlib.ExitStack() as stack:
         if name == "network":
-            ic_db = Database.open(f"sqlite:///{folder / 'ic.sqlite3'}")
+            ic_db = IcDatabase.open(f"sqlite:///{folder / 'ic.sqlite3'}")
             stack.callback(ic_db.dispose)
-            engine = EmbeddedIc(ic_db)
+            engine = LocalIc(ic_db)
             front = stack.enter_context(running_front(engine, generate_front_keys()))
             app = open_app(folder / "state", network=Network(front.url, front.root_key_der.hex()))
             stack.callback(app.close)

@@ -17,12 +17,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from canister_factory._core.config import InitArg
 from canister_factory._core.model import CreateInstallRequest, Mode
-from canister_factory._core.principal import Principal
 from canister_factory.bootstrap import App, open_app
 from canister_factory.cli import cli
-from canister_factory.ic.identity import generate_identity, load_identity_pem
 from canister_factory.ports import FakeClock
 from canister_factory.service.factory import Factory
+from icp_client.identity import generate_identity, load_identity_pem
+from icp_client.principal import Principal
 
 __all__ = [
     "CANISTER_CYCLES",

@@ -7,10 +7,10 @@ from collections import Counter
 
 from canister_factory._core.lifecycle import State
 from canister_factory.bootstrap import App
-from canister_factory.ic.embedded import EmbeddedIc
+from icp_local import LocalIc
 
 
-def check_invariants(app: App, *, funded: int, ic: EmbeddedIc | None = None) -> None:
+def check_invariants(app: App, *, funded: int, ic: LocalIc | None = None) -> None:
     """Assert the four invariants of the reliability matrix on ``app``.
 
     ``ic`` is the embedded IC that holds the truth: the app's own, or the one behind the HTTP-interface front

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from canister_factory._core.config import Settings
 from canister_factory._core.errors import EmergencyStop, PermissionDenied
-from canister_factory._core.principal import Principal
+from icp_client.principal import Principal
 
 EMERGENCY_STOP = "Factory is in emergency stop mode"
 NOT_IN_ALLOWLIST = "Caller not in allowlist"

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from canister_factory._core.errors import InvalidArgument
-from canister_factory._core.principal import Principal
+from icp_client.principal import Principal
 
 NAT32_MAX = 2**32 - 1
 NAT64_MAX = 2**64 - 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from canister_factory._core.principal import Principal
+from icp_client.principal import Principal
 
 
 class Mode(enum.Enum):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from canister_factory._core.config import MAX_CHUNK_SIZE, Settings
 from canister_factory._core.errors import Conflict, InvalidArgument, LimitExceeded, NotFound, PermissionDenied
-from canister_factory._core.principal import Principal
+from icp_client.principal import Principal
 
 UPLOAD_NOT_FOUND = "upload_id not found"
 NOT_OWNER = "not owner"

@@ -12,11 +12,11 @@ from starlette.concurrency import run_in_threadpool
 
 from canister_factory import auth
 from canister_factory._core.errors import FactoryFault, Unauthenticated
-from canister_factory._core.principal import Principal
 from canister_factory.api.metrics import Metrics
 from canister_factory.bootstrap import App
 from canister_factory.service.factory import Factory
 from canister_factory.store.nonces import NonceStore
+from icp_client.principal import Principal
 
 
 @dataclass

@@ -13,8 +13,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSche
 
 from canister_factory._core.errors import InvalidArgument
 from canister_factory._core.model import CreateInstallRequest
-from canister_factory._core.principal import Principal
 from canister_factory.client.wire import parse_hex, parse_mode, parse_nat, parse_principal_text
+from icp_client.principal import Principal
 
 
 def _nat(value: object) -> int:

@@ -7,11 +7,11 @@ import click
 from canister_factory import interface
 from canister_factory._core.config import InitArg
 from canister_factory._core.errors import InvalidArgument
-from canister_factory._core.principal import Principal
 from canister_factory._version import __version__
 from canister_factory.cli._format import emit, fields_of
 from canister_factory.cli._main import PRINCIPAL, cli
 from canister_factory.cli._session import Session
+from icp_client.principal import Principal
 
 
 @cli.command("deploy")

@@ -8,11 +8,11 @@ import click
 
 from canister_factory._core.errors import InvalidArgument
 from canister_factory._core.model import CreateInstallRequest, Mode
-from canister_factory._core.principal import Principal
 from canister_factory.cli._format import emit, fields_of
 from canister_factory.cli._main import PRINCIPAL, cli
 from canister_factory.cli._session import Session
 from canister_factory.init_args import encode_init_arg
+from icp_client.principal import Principal
 
 _MODES = {"install": Mode.INSTALL, "reinstall": Mode.REINSTALL, "upgrade": Mode.UPGRADE}
 

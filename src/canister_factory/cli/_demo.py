@@ -15,7 +15,7 @@ from canister_factory.bootstrap import open_app
 from canister_factory.cli._format import emit, plain
 from canister_factory.cli._main import cli
 from canister_factory.cli._session import Session
-from canister_factory.ic.identity import generate_identity
+from icp_client.identity import generate_identity
 
 DEMO_CYCLES = 100_000_000_000_000
 CANISTER_CYCLES = 2_000_000_000_000

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from canister_factory._core.principal import Principal
+from icp_client.principal import Principal
 
 
 def plain(value: Any) -> Any:

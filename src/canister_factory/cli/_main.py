@@ -15,9 +15,9 @@ from typing import Any
 import click
 
 from canister_factory._core.errors import CallerError, FactoryError, FactoryFault, IcError
-from canister_factory._core.principal import Principal, PrincipalError
 from canister_factory._version import __version__
 from canister_factory.cli._session import Session
+from icp_client.principal import Principal, PrincipalError
 
 EXIT_REFUSED = 1
 EXIT_FACTORY = 3

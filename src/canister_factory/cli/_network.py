@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import click
 
+from canister_factory.bootstrap import open_local_ic
 from canister_factory.cli._main import cli
 from canister_factory.cli._session import Session
-from canister_factory.ic.embedded import EmbeddedIc
-from canister_factory.ic.front import DEFAULT_PORT, KEY_FILE_NAME, load_or_create_front_keys, serve_front
-from canister_factory.store.db import Database
+from icp_local.front import DEFAULT_PORT, KEY_FILE_NAME, load_or_create_front_keys, serve_front
 
 
 @cli.command("local-network")
@@ -28,8 +27,7 @@ def local_network(s: Session, host: str, port: int) -> None:
       icp canister status <id> -n http://127.0.0.1:4943 -k <hex>
     """
     state = s.state_dir
-    db = Database.open(s.database) if s.database else Database.for_state_dir(state)
-    engine = EmbeddedIc(db)
+    engine = open_local_ic(s.database, state)
     keys = load_or_create_front_keys(state / KEY_FILE_NAME)
     click.echo(f"root key: {keys.root_key_der.hex()}")
     click.echo(f"listening on http://{host}:{port}", err=True)

@@ -12,8 +12,8 @@ from canister_factory._core.model import (
     FactoryStats,
     UploadInfo,
 )
-from canister_factory._core.principal import Principal
 from canister_factory.client import FactoryClient
+from icp_client.principal import Principal
 
 
 class RemoteFactory:

@@ -7,12 +7,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from canister_factory._core.errors import InvalidArgument
-from canister_factory._core.principal import Principal
 from canister_factory.bootstrap import App, Network, default_state_dir, open_app
 from canister_factory.cli._remote import RemoteFactory
 from canister_factory.client import FactoryClient
-from canister_factory.ic.identity import Identity, load_identity_pem, load_or_create_identity
 from canister_factory.service.factory import FactoryApi
+from icp_client.errors import InvalidInput
+from icp_client.identity import Identity, load_identity_pem, load_or_create_identity
+from icp_client.principal import Principal
 
 
 def default_identity_path() -> Path:
@@ -69,10 +70,13 @@ class Session:
     @property
     def identity(self) -> Identity:
         if self._identity is None:
-            if self.identity_path is not None:
-                self._identity = load_identity_pem(self.identity_path.read_bytes())
-            else:
-                self._identity = load_or_create_identity(default_identity_path())
+            try:
+                if self.identity_path is not None:
+                    self._identity = load_identity_pem(self.identity_path.read_bytes())
+                else:
+                    self._identity = load_or_create_identity(default_identity_path())
+            except InvalidInput as exc:
+                raise InvalidArgument(f"--identity: {exc}") from exc
         return self._identity
 
     @property

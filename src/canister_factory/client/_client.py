@@ -25,9 +25,9 @@ from canister_factory._core.model import (
     FactoryStats,
     UploadInfo,
 )
-from canister_factory._core.principal import Principal
 from canister_factory.client import wire
-from canister_factory.ic.identity import AnonymousIdentity, Identity
+from icp_client.identity import AnonymousIdentity, Identity
+from icp_client.principal import Principal
 
 
 class ServiceUnreachable(FactoryFault):

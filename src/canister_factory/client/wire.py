@@ -26,7 +26,7 @@ from canister_factory._core.model import (
     Mode,
     UploadInfo,
 )
-from canister_factory._core.principal import Principal
+from icp_client.principal import Principal
 
 Json = dict[str, Any]
 

@@ -7,9 +7,9 @@ from canister_factory._core.config import InitArg, Settings, resolve_init, valid
 from canister_factory._core.creation import health_text
 from canister_factory._core.errors import Conflict, InvalidArgument
 from canister_factory._core.model import CallerStats, CanisterPage, CanisterRecord, ConfigView, FactoryStats
-from canister_factory._core.principal import Principal
 from canister_factory.service.context import Context, settings_of
 from canister_factory.store.factory_repo import CreationRow
+from icp_client.principal import Principal
 
 LAST_ADMIN = "Cannot remove the last admin"
 MAX_PAGE = 1000

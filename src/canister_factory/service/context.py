@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 
 from canister_factory._core.config import Settings
 from canister_factory._core.errors import Conflict
-from canister_factory._core.principal import Principal
 from canister_factory.ports import Clock, ManagementPort
 from canister_factory.service.digests import RunningDigests
 from canister_factory.store.factory_repo import FactoryRepo, FactoryStore
+from icp_client.principal import Principal
 
 NOT_DEPLOYED = "the factory is not deployed yet: run `canister-factory deploy` first"
 

@@ -37,13 +37,13 @@ from canister_factory._core.errors import (
 )
 from canister_factory._core.lifecycle import Event, State
 from canister_factory._core.model import CreateInstallRequest, CreateInstallResponse, Mode
-from canister_factory._core.principal import Principal
 from canister_factory._core.quotas import DAY_NS, check_quota, check_rate
 from canister_factory._core.uploads import Upload
 from canister_factory.ports import CanisterSettings, CyclesLedgerError, InstallMode
 from canister_factory.service.context import Context, settings_of
 from canister_factory.service.installer import Installer
 from canister_factory.store.factory_repo import CreationRow, FactoryRepo
+from icp_client.principal import Principal
 
 LEASE_NS = 300 * 1_000_000_000
 MAX_ATTEMPTS = 3  # tries of a step that the IC rejects as transient (SYS_TRANSIENT) before giving up

@@ -14,11 +14,11 @@ from canister_factory._core.model import (
     FactoryStats,
     UploadInfo,
 )
-from canister_factory._core.principal import Principal
 from canister_factory._version import __version__
 from canister_factory.service import admin, creations, uploads
 from canister_factory.service.context import Context
 from canister_factory.service.installer import Installer
+from icp_client.principal import Principal
 
 
 class Factory:

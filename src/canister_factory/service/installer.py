@@ -15,7 +15,6 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 
 from canister_factory._core.errors import IcReject
-from canister_factory._core.principal import Principal
 from canister_factory.ports import (
     CHUNK_SIZE,
     MAX_CHUNKS_PER_STORE,
@@ -24,6 +23,7 @@ from canister_factory.ports import (
     ManagementPort,
 )
 from canister_factory.store.factory_repo import FactoryStore
+from icp_client.principal import Principal
 
 MAX_INGRESS_BYTES = 2 * 1024 * 1024
 ENVELOPE_ALLOWANCE = 64 * 1024  # the envelope, the Candid framing and the rest of install_code's record

@@ -10,11 +10,11 @@ from canister_factory._core.config import Settings
 from canister_factory._core.creation import require_cycles_left
 from canister_factory._core.errors import Conflict, InvalidArgument
 from canister_factory._core.model import UploadInfo
-from canister_factory._core.principal import Principal
 from canister_factory.service.context import Context, settings_of
 from canister_factory.service.creations import module_of
 from canister_factory.store.factory_repo import FactoryRepo
 from canister_factory.wasm_stream import ModuleStreamCheck
+from icp_client.principal import Principal
 
 CLEANUP_BATCH = 32
 

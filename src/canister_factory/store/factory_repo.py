@@ -21,10 +21,10 @@ from sqlalchemy.engine import Connection
 from canister_factory._core.config import Settings
 from canister_factory._core.lifecycle import State
 from canister_factory._core.model import Mode
-from canister_factory._core.principal import Principal
 from canister_factory._core.uploads import Upload
 from canister_factory.store import factory_tables as t
 from canister_factory.store.db import Database
+from icp_client.principal import Principal
 
 _OPEN_STATES = [s.value for s in State if s not in (State.READY, State.FAILED)]
 

@@ -1,4 +1,4 @@
-"""The factory's tables and their migrations (the embedded IC's tables are in ``ic_state``).
+"""The factory's tables and their migrations (the local IC keeps its own, ``icp_local.state``).
 
 Principals are stored as text, cycles (u128, beyond SQLite's 64-bit integers) as decimal text, hashes and chunk
 bytes as blobs. Counters that statistics need are kept in ``factory_counters`` so that ``get_factory_stats`` and

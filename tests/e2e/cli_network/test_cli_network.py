@@ -14,17 +14,17 @@ import pytest
 from click.testing import CliRunner, Result
 
 from canister_factory.cli import cli
-from canister_factory.ic.embedded import EmbeddedIc
-from canister_factory.ic.front import FrontOptions, generate_front_keys, running_front
-from canister_factory.ic.identity import generate_identity
-from canister_factory.store.db import Database
+from icp_client.identity import generate_identity
+from icp_local import LocalIc
+from icp_local.db import IcDatabase
+from icp_local.front import FrontOptions, generate_front_keys, running_front
 from tests.support.wasm_modules import counter_wasm
 
 
 @pytest.fixture
-def front(tmp_path: Path) -> Iterator[tuple[str, str, EmbeddedIc]]:
-    db = Database.for_state_dir(tmp_path / "ic")
-    engine = EmbeddedIc(db)
+def front(tmp_path: Path) -> Iterator[tuple[str, str, LocalIc]]:
+    db = IcDatabase.for_state_dir(tmp_path / "ic")
+    engine = LocalIc(db)
     keys = generate_front_keys()
     with running_front(engine, keys) as served:
         yield served.url, keys.root_key_der.hex(), engine
@@ -37,7 +37,7 @@ def run(state: Path, pem: Path, *args: str) -> Result:
 
 @pytest.mark.parametrize("provisional", [False, True], ids=["cycles-ledger", "provisional"])
 def test_deploy_on_a_network_then_create(
-    front: tuple[str, str, EmbeddedIc], tmp_path: Path, provisional: bool
+    front: tuple[str, str, LocalIc], tmp_path: Path, provisional: bool
 ) -> None:
     url, root_key, engine = front
     pem, wasm, state = tmp_path / "me.pem", tmp_path / "counter.wasm", tmp_path / "state"
@@ -73,7 +73,7 @@ def test_deploy_on_a_network_then_create(
     assert [str(p) for p in engine.read_controllers(engine.list_canisters()[-1])] == status["controllers"]
 
 
-def test_a_different_network_later_is_refused(front: tuple[str, str, EmbeddedIc], tmp_path: Path) -> None:
+def test_a_different_network_later_is_refused(front: tuple[str, str, LocalIc], tmp_path: Path) -> None:
     url, root_key, _ = front
     pem, state = tmp_path / "me.pem", tmp_path / "state"
     pem.write_bytes(generate_identity().to_pem())
@@ -84,7 +84,7 @@ def test_a_different_network_later_is_refused(front: tuple[str, str, EmbeddedIc]
     assert "was deployed on" in other.stderr
 
 
-def test_a_wrong_root_key_is_refused(front: tuple[str, str, EmbeddedIc], tmp_path: Path) -> None:
+def test_a_wrong_root_key_is_refused(front: tuple[str, str, LocalIc], tmp_path: Path) -> None:
     url, _, _ = front
     pem, state = tmp_path / "me.pem", tmp_path / "state"
     pem.write_bytes(generate_identity().to_pem())
@@ -98,11 +98,11 @@ def test_a_wrong_root_key_is_refused(front: tuple[str, str, EmbeddedIc], tmp_pat
 
 
 def test_a_refused_top_up_at_deploy_leaves_nothing_deployed(tmp_path: Path) -> None:
-    db = Database.for_state_dir(tmp_path / "ic")
+    db = IcDatabase.for_state_dir(tmp_path / "ic")
     keys = generate_front_keys()
     pem, state = tmp_path / "me.pem", tmp_path / "state"
     pem.write_bytes(generate_identity().to_pem())
-    with running_front(EmbeddedIc(db), keys, options=FrontOptions(dev_mint=False)) as served:
+    with running_front(LocalIc(db), keys, options=FrontOptions(dev_mint=False)) as served:
         base = ["--state", str(state), "--identity", str(pem), "--network", served.url]
         base += ["--root-key", keys.root_key_der.hex()]
         refused = CliRunner().invoke(cli, [*base, "deploy", "--cycles", "1000000000000"])

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from canister_factory.ic.embedded import EmbeddedIc
-from canister_factory.ic.front import RunningFront, generate_front_keys, running_front
-from canister_factory.ic.identity import Identity, generate_identity
-from canister_factory.store.db import Database
+from icp_client.identity import Identity, generate_identity
+from icp_local import LocalIc
+from icp_local.db import IcDatabase
+from icp_local.front import RunningFront, generate_front_keys, running_front
 
 ROOT = Path(__file__).resolve().parents[3]
 VERSION = "1.5.0"
@@ -74,14 +74,14 @@ class Icp:
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[EmbeddedIc]:
-    db = Database.open(f"sqlite:///{tmp_path / 'ic.sqlite3'}")
-    yield EmbeddedIc(db)
+def engine(tmp_path: Path) -> Iterator[LocalIc]:
+    db = IcDatabase.open(f"sqlite:///{tmp_path / 'ic.sqlite3'}")
+    yield LocalIc(db)
     db.dispose()
 
 
 @pytest.fixture
-def front(engine: EmbeddedIc) -> Iterator[RunningFront]:
+def front(engine: LocalIc) -> Iterator[RunningFront]:
     with running_front(engine, generate_front_keys()) as running:
         yield running
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 import re
 
-from canister_factory._core.principal import Principal
-from canister_factory.ic.embedded import EmbeddedIc, EmbeddedManagement
-from canister_factory.ic.identity import generate_identity
+from canister_factory.ic.embedded import EmbeddedManagement
 from canister_factory.ports import CanisterSettings, InstallMode
+from icp_client.identity import generate_identity
+from icp_client.principal import Principal
+from icp_local import LocalIc
 from tests.e2e.icp_cli.conftest import Icp
 from tests.support.wasm_modules import counter_wasm, large_module
 
@@ -16,7 +17,7 @@ T = 1_000_000_000_000
 MIB = 1024 * 1024
 
 
-def _factory_canister(engine: EmbeddedIc, *extra_controllers: Principal) -> tuple[Principal, Principal]:
+def _factory_canister(engine: LocalIc, *extra_controllers: Principal) -> tuple[Principal, Principal]:
     """A canister created by the factory's identity (through EmbeddedManagement), with extra controllers."""
     factory = generate_identity().principal
     engine.mint(factory, 10 * T)
@@ -34,7 +35,7 @@ def test_icp_identity_matches_ours(icp: Icp) -> None:
     assert shown == icp.identity.principal.to_text()
 
 
-def test_canister_create_through_the_cmc_and_the_cycles_ledger(icp: Icp, engine: EmbeddedIc) -> None:
+def test_canister_create_through_the_cmc_and_the_cycles_ledger(icp: Icp, engine: LocalIc) -> None:
     engine.mint(icp.identity.principal, 10 * T)
     out = icp.run("canister", "create", "--detached", "--quiet").stdout
     canister = Principal.from_text(out.strip().splitlines()[-1])
@@ -42,7 +43,7 @@ def test_canister_create_through_the_cmc_and_the_cycles_ledger(icp: Icp, engine:
     assert engine.icrc1_balance_of(icp.identity.principal) < 10 * T - 2 * T
 
 
-def test_canister_status_shows_the_controllers_the_factory_set(icp: Icp, engine: EmbeddedIc) -> None:
+def test_canister_status_shows_the_controllers_the_factory_set(icp: Icp, engine: LocalIc) -> None:
     canister, factory = _factory_canister(engine, icp.identity.principal)
     out = icp.run("canister", "status", canister.to_text()).stdout
     assert "Running" in out
@@ -51,7 +52,7 @@ def test_canister_status_shows_the_controllers_the_factory_set(icp: Icp, engine:
     assert factory.to_text() in public
 
 
-def test_canister_install_of_a_3_mib_module_goes_in_chunks(icp: Icp, engine: EmbeddedIc, tmp_path) -> None:
+def test_canister_install_of_a_3_mib_module_goes_in_chunks(icp: Icp, engine: LocalIc, tmp_path) -> None:
     canister, _factory = _factory_canister(engine, icp.identity.principal)
     module = large_module(3 * MIB, seed=5)
     wasm = tmp_path / "big.wasm"
@@ -62,7 +63,7 @@ def test_canister_install_of_a_3_mib_module_goes_in_chunks(icp: Icp, engine: Emb
     assert icp.front.front.metrics.snapshot()["upload_chunk_bytes"] >= len(module)
 
 
-def test_canister_install_of_a_small_module(icp: Icp, engine: EmbeddedIc, tmp_path) -> None:
+def test_canister_install_of_a_small_module(icp: Icp, engine: LocalIc, tmp_path) -> None:
     canister, _factory = _factory_canister(engine, icp.identity.principal)
     wasm = tmp_path / "counter.wasm"
     wasm.write_bytes(counter_wasm())
@@ -71,7 +72,7 @@ def test_canister_install_of_a_small_module(icp: Icp, engine: EmbeddedIc, tmp_pa
     engine.install_code(icp.identity.principal, canister, InstallMode.REINSTALL, counter_wasm())
 
 
-def test_canister_call_of_the_cycles_ledger_balance(icp: Icp, engine: EmbeddedIc) -> None:
+def test_canister_call_of_the_cycles_ledger_balance(icp: Icp, engine: LocalIc) -> None:
     owner = icp.identity.principal
     engine.mint(owner, 1234 * T)
     arg = f'(record {{ owner = principal "{owner.to_text()}"; subaccount = null }})'

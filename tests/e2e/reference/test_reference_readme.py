@@ -15,7 +15,7 @@ from click.testing import CliRunner, Result
 
 from canister_factory import interface
 from canister_factory.cli import cli
-from canister_factory.ic.identity import generate_identity
+from icp_client.identity import generate_identity
 from tests.support.wasm_modules import counter_wasm
 
 README_DEPLOY = """(

@@ -13,7 +13,7 @@ from canister_factory._core.config import InitArg
 from canister_factory.api import ServiceOptions, create_app
 from canister_factory.bootstrap import App, open_app
 from canister_factory.client import FactoryClient
-from canister_factory.ic.identity import Identity, generate_identity
+from icp_client.identity import Identity, generate_identity
 from tests.integration.api.serving import fresh_postgres_database, serve_in_thread
 
 T = 10**12

@@ -11,8 +11,8 @@ import pytest
 
 from canister_factory import auth
 from canister_factory.client import FactoryClient
-from canister_factory.ic.identity import generate_identity
 from canister_factory.store.nonces import NonceStore
+from icp_client.identity import generate_identity
 from tests.integration.api.conftest import Served
 
 

@@ -12,7 +12,7 @@ from canister_factory._core.config import InitArg
 from canister_factory._core.model import CreateInstallRequest, Mode
 from canister_factory.api.errors import error_body, status_of
 from canister_factory.client import FactoryClient, ServiceUnreachable, error_from_reply
-from canister_factory.ic.identity import generate_identity
+from icp_client.identity import generate_identity
 from tests.integration.api.conftest import Served, ServeFactory, T
 from tests.integration.api.serving import COUNTER_ARG, free_port
 from tests.support.wasm_modules import counter_wasm

@@ -9,7 +9,7 @@ import pytest
 from canister_factory._core.config import InitArg
 from canister_factory._core.errors import LimitExceeded, NotFound
 from canister_factory._core.model import CreateInstallRequest, Mode
-from canister_factory.ic.identity import generate_identity
+from icp_client.identity import generate_identity
 from tests.integration.api.conftest import Served, ServeFactory, T
 from tests.integration.api.serving import COUNTER_ARG
 from tests.support.wasm_modules import counter_wasm

@@ -16,11 +16,11 @@ from typing import TypeVar
 
 import pytest
 
-from canister_factory._core.errors import IcReject
-from canister_factory._core.principal import Principal
-from canister_factory.ic.embedded import EmbeddedIc
 from canister_factory.ports import CanisterSettings, FakeClock, InstallMode
-from canister_factory.store.db import Database
+from icp_client.errors import Reject
+from icp_client.principal import Principal
+from icp_local import CreateCanisterOk, LedgerErr, LocalIc
+from icp_local.db import IcDatabase
 
 pytestmark = pytest.mark.postgres
 
@@ -56,8 +56,8 @@ def schema_url() -> Iterator[str]:
 
 
 @pytest.fixture
-def db(schema_url: str) -> Iterator[Database]:
-    database = Database.open(schema_url)
+def db(schema_url: str) -> Iterator[IcDatabase]:
+    database = IcDatabase.open(schema_url)
     yield database
     database.dispose()
 
@@ -68,8 +68,8 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def ic(db: Database, clock: FakeClock) -> EmbeddedIc:
-    return EmbeddedIc(db, clock=clock)
+def ic(db: IcDatabase, clock: FakeClock) -> LocalIc:
+    return LocalIc(db, clock=clock)
 
 
 @pytest.fixture
@@ -77,11 +77,11 @@ def alice() -> Principal:
     return Principal.self_authenticating(uuid.uuid4().bytes)
 
 
-def test_runs_on_postgresql(db: Database) -> None:
+def test_runs_on_postgresql(db: IcDatabase) -> None:
     assert db.dialect == "postgresql"
 
 
-def test_create_install_update(ic: EmbeddedIc, alice: Principal) -> None:
+def test_create_install_update(ic: LocalIc, alice: Principal) -> None:
     module = wasm(b"one")
     canister = ic.provisional_create_canister_with_cycles(alice, 2**80)
     ic.install_code(alice, canister, InstallMode.INSTALL, module)
@@ -91,22 +91,23 @@ def test_create_install_update(ic: EmbeddedIc, alice: Principal) -> None:
     assert status.freezing_threshold == 7
     assert status.cycles > 2**79
     assert ic.read_metadata(canister, "tag", alice) == b"one"
-    with pytest.raises(IcReject) as info:
+    with pytest.raises(Reject) as info:
         ic.install_code(alice, canister, InstallMode.INSTALL, module)
     assert info.value.error_code == "IC0514"
     assert ic.canister_status(alice, canister).version == 2
 
 
-def test_ledger_dedup(ic: EmbeddedIc, clock: FakeClock, alice: Principal) -> None:
+def test_ledger_dedup(ic: LocalIc, clock: FakeClock, alice: Principal) -> None:
     ic.mint(alice, 2**70)
     when = clock.now_ns()
-    first = ic.create_canister(alice, T, None, when)
-    again = ic.create_canister(alice, T, None, when)
-    assert again.duplicate and again.canister_id == first.canister_id and again.block_id == first.block_id
+    first = ic.ledger_create_canister(alice, T, None, when)
+    again = ic.ledger_create_canister(alice, T, None, when)
+    assert isinstance(first, CreateCanisterOk)
+    assert again == LedgerErr("Duplicate", {"duplicate_of": first.block_id, "canister_id": first.canister_id})
     assert ic.icrc1_balance_of(alice) == 2**70 - T - FEE
 
 
-def test_chunked_install_and_module_dedup(ic: EmbeddedIc, alice: Principal) -> None:
+def test_chunked_install_and_module_dedup(ic: LocalIc, alice: Principal) -> None:
     module = wasm(b"chunked")
     store = ic.provisional_create_canister_with_cycles(alice)
     targets = [ic.provisional_create_canister_with_cycles(alice) for _ in range(3)]
@@ -122,19 +123,19 @@ def test_chunked_install_and_module_dedup(ic: EmbeddedIc, alice: Principal) -> N
 
 
 def test_restart(schema_url: str, clock: FakeClock, alice: Principal) -> None:
-    first_db = Database.open(schema_url)
-    canister = EmbeddedIc(first_db, clock=clock).provisional_create_canister_with_cycles(alice, 5)
+    first_db = IcDatabase.open(schema_url)
+    canister = LocalIc(first_db, clock=clock).provisional_create_canister_with_cycles(alice, 5)
     first_db.dispose()
-    second_db = Database.open(schema_url)
-    again = EmbeddedIc(second_db, clock=clock)
+    second_db = IcDatabase.open(schema_url)
+    again = LocalIc(second_db, clock=clock)
     assert again.canister_status(alice, canister).cycles == 5
     second_db.dispose()
 
 
-def in_parallel(schema_url: str, clock: FakeClock, work: Callable[[EmbeddedIc, int], R], n: int) -> list[R]:
+def in_parallel(schema_url: str, clock: FakeClock, work: Callable[[LocalIc, int], R], n: int) -> list[R]:
     """Run ``work`` on ``n`` engines, each with its own database engine (as separate processes would)."""
-    databases = [Database.open(schema_url) for _ in range(n)]
-    engines = [EmbeddedIc(db, clock=clock) for db in databases]
+    databases = [IcDatabase.open(schema_url) for _ in range(n)]
+    engines = [LocalIc(db, clock=clock) for db in databases]
     try:
         with ThreadPoolExecutor(n) as pool:
             return list(pool.map(work, engines, range(n)))
@@ -144,13 +145,14 @@ def in_parallel(schema_url: str, clock: FakeClock, work: Callable[[EmbeddedIc, i
 
 
 def test_concurrent_creations_get_distinct_ids_and_exact_balances(
-    schema_url: str, ic: EmbeddedIc, clock: FakeClock, alice: Principal
+    schema_url: str, ic: LocalIc, clock: FakeClock, alice: Principal
 ) -> None:
     ic.mint(alice, 100 * T)
     when = clock.now_ns()
 
-    def create(engine: EmbeddedIc, worker: int) -> list[Principal]:
-        return [engine.create_canister(alice, T, None, when + worker * 100 + i).canister_id for i in range(8)]
+    def create(engine: LocalIc, worker: int) -> list[Principal]:
+        results = [engine.ledger_create_canister(alice, T, None, when + worker * 100 + i) for i in range(8)]
+        return [r.canister_id for r in results if isinstance(r, CreateCanisterOk)]
 
     created = [c for batch in in_parallel(schema_url, clock, create, 4) for c in batch]
     assert len(set(created)) == 32
@@ -158,13 +160,13 @@ def test_concurrent_creations_get_distinct_ids_and_exact_balances(
 
 
 def test_concurrent_installs_of_one_new_module(
-    schema_url: str, ic: EmbeddedIc, clock: FakeClock, alice: Principal
+    schema_url: str, ic: LocalIc, clock: FakeClock, alice: Principal
 ) -> None:
     module = wasm(uuid.uuid4().bytes)
     canisters = [ic.provisional_create_canister_with_cycles(alice) for _ in range(4)]
     before = ic.count_modules()
 
-    def install(engine: EmbeddedIc, worker: int) -> None:
+    def install(engine: LocalIc, worker: int) -> None:
         engine.install_code(alice, canisters[worker], InstallMode.INSTALL, module)
 
     in_parallel(schema_url, clock, install, 4)
@@ -173,11 +175,11 @@ def test_concurrent_installs_of_one_new_module(
 
 
 def test_concurrent_top_ups_are_not_lost(
-    schema_url: str, ic: EmbeddedIc, clock: FakeClock, alice: Principal
+    schema_url: str, ic: LocalIc, clock: FakeClock, alice: Principal
 ) -> None:
     canister = ic.provisional_create_canister_with_cycles(alice, 0)
 
-    def top_up(engine: EmbeddedIc, worker: int) -> None:
+    def top_up(engine: LocalIc, worker: int) -> None:
         for _ in range(10):
             engine.provisional_top_up_canister(alice, canister, 1)
 

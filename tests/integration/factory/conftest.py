@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from canister_factory._core.config import InitArg
-from canister_factory._core.principal import Principal
 from canister_factory.service.factory import Factory
+from icp_client.principal import Principal
 from tests.support.factory import Harness, deploy, new_principal, upload_module
 from tests.support.wasm_modules import counter_wasm
 

@@ -14,10 +14,10 @@ from canister_factory._core.errors import (
     InvalidArgument,
     PermissionDenied,
 )
-from canister_factory._core.principal import Principal
 from canister_factory._version import __version__
 from canister_factory.bootstrap import open_app
 from canister_factory.service.factory import Factory
+from icp_client.principal import Principal
 from tests.support.factory import FUNDING, Harness, new_principal, request, upload_module
 from tests.support.wasm_modules import counter_wasm
 

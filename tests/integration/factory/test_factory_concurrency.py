@@ -54,7 +54,7 @@ def test_twenty_processes_quota_five(make: Callable[..., Harness]) -> None:
     alice = new_principal()
     uid = upload_module(h.factory, alice, counter_wasm())
     # fork, not spawn: 20 spawned interpreters re-importing the package take ~15 s on 2 cores. Each child opens
-    # its own app (own engine, own EmbeddedIc) on the shared folder; nothing of the parent's is used.
+    # its own app (own engine, own LocalIc) on the shared folder; nothing of the parent's is used.
     ctx = multiprocessing.get_context("fork")
     with ctx.Pool(CALLS) as pool:
         outcomes = Counter(

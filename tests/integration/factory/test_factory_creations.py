@@ -17,8 +17,8 @@ from canister_factory._core.errors import (
     PermissionDenied,
 )
 from canister_factory._core.model import Mode
-from canister_factory._core.principal import Principal
 from canister_factory.ports import CanisterRunStatus
+from icp_client.principal import Principal
 from tests.support.factory import (
     CANISTER_CYCLES,
     CREATION_FEE,

@@ -14,9 +14,9 @@ import pytest
 
 from canister_factory._core.config import InitArg
 from canister_factory._core.errors import IcReject, IcUnavailable
-from canister_factory._core.principal import Principal
-from canister_factory.ic.embedded import EmbeddedIc
 from canister_factory.service.factory import Factory
+from icp_client.principal import Principal
+from icp_local import LocalIc
 from tests.support.factory import (
     CANISTER_CYCLES,
     LEDGER_FEE,
@@ -32,7 +32,7 @@ WASM = counter_wasm()
 LEASE_SECONDS = 300
 
 
-def embedded(h: Harness) -> EmbeddedIc:
+def embedded(h: Harness) -> LocalIc:
     assert h.app.embedded is not None
     return h.app.embedded
 
@@ -212,7 +212,7 @@ def test_full_happy_path_passes_every_forward_state(
     """RESERVED -> CREATED -> INSTALLED -> READY, each persisted before the next IC call."""
     ic = embedded(h)
     seen: list[str] = []
-    for name in ("create_canister", "install_code", "update_settings"):
+    for name in ("ledger_create_canister", "install_code", "update_settings"):
         original = getattr(ic, name)
 
         def spy(*args: object, _o: Callable[..., object] = original, **kwargs: object) -> object:
@@ -228,9 +228,7 @@ def test_full_happy_path_passes_every_forward_state(
 # restart in the middle of a creation
 
 
-def _crash_and_restart(
-    h: Harness, alice: Principal, upload_id: int, arm: Callable[[EmbeddedIc], None]
-) -> str:
+def _crash_and_restart(h: Harness, alice: Principal, upload_id: int, arm: Callable[[LocalIc], None]) -> str:
     arm(embedded(h))
     with pytest.raises(IcUnavailable):
         h.factory.create_and_install_with(alice, request(upload_id, handoff=True))
@@ -243,7 +241,7 @@ def _crash_and_restart(
 def test_restart_while_reserved_after_a_lost_create_reply(
     h: Harness, alice: Principal, counter_upload: int
 ) -> None:
-    def arm(ic: EmbeddedIc) -> None:
+    def arm(ic: LocalIc) -> None:
         ic.faults.reply_lost("create_canister")  # the canister is created, the reply never arrives
         ic.faults.unavailable("create_canister", times=2)
 
@@ -259,7 +257,7 @@ def test_restart_while_reserved_after_a_lost_create_reply(
 def test_restart_while_created_after_a_lost_install_reply(
     h: Harness, alice: Principal, counter_upload: int
 ) -> None:
-    def arm(ic: EmbeddedIc) -> None:
+    def arm(ic: LocalIc) -> None:
         ic.faults.reply_lost("install_code")
         ic.faults.unavailable("read_module_hash", times=2)
 
@@ -272,7 +270,7 @@ def test_restart_while_created_after_a_lost_install_reply(
 def test_restart_while_installed_after_a_lost_settings_reply(
     h: Harness, alice: Principal, counter_upload: int
 ) -> None:
-    def arm(ic: EmbeddedIc) -> None:
+    def arm(ic: LocalIc) -> None:
         ic.faults.unavailable("read_controllers", times=2)
         ic.faults.reply_lost("update_settings")
 
@@ -300,7 +298,7 @@ CRASHING_CHILD = textwrap.dedent(
     from pathlib import Path
     from canister_factory.bootstrap import open_app
     from canister_factory.ports import FakeClock
-    from canister_factory._core.principal import Principal
+    from icp_client.principal import Principal
     from tests.support.factory import request
     app = open_app(Path(sys.argv[1]), clock=FakeClock())
     app.embedded.faults.reply_lost("create_canister")

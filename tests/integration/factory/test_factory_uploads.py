@@ -19,8 +19,8 @@ from canister_factory._core.errors import (
     NotFound,
     PermissionDenied,
 )
-from canister_factory._core.principal import Principal
 from canister_factory.service.factory import Factory
+from icp_client.principal import Principal
 from tests.support.factory import Harness, new_principal, request, sha256_hex, upload_module
 from tests.support.wasm_modules import counter_wasm, custom_section, gzip_bomb, gzip_module, minimal_module
 

@@ -7,29 +7,30 @@ from pathlib import Path
 
 import pytest
 
-from canister_factory.ic.embedded import EmbeddedIc
-from canister_factory.ic.front import RunningFront, generate_front_keys, running_front
-from canister_factory.ic.identity import Identity, generate_identity
-from canister_factory.ic.network import Agent, NetworkManagement
-from canister_factory.store.db import Database
+from canister_factory.ic.network import NetworkManagement
+from icp_client.agent import Agent
+from icp_client.identity import Identity, generate_identity
+from icp_local import LocalIc
+from icp_local.db import IcDatabase
+from icp_local.front import RunningFront, generate_front_keys, running_front
 
 T = 1_000_000_000_000
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = Database.open(f"sqlite:///{tmp_path / 'ic.sqlite3'}")
+def db(tmp_path: Path) -> Iterator[IcDatabase]:
+    database = IcDatabase.open(f"sqlite:///{tmp_path / 'ic.sqlite3'}")
     yield database
     database.dispose()
 
 
 @pytest.fixture
-def engine(db: Database) -> EmbeddedIc:
-    return EmbeddedIc(db)
+def engine(db: IcDatabase) -> LocalIc:
+    return LocalIc(db)
 
 
 @pytest.fixture
-def front(engine: EmbeddedIc) -> Iterator[RunningFront]:
+def front(engine: LocalIc) -> Iterator[RunningFront]:
     with running_front(engine, generate_front_keys()) as running:
         yield running
 
@@ -46,6 +47,6 @@ def agent(front: RunningFront, identity: Identity) -> Iterator[Agent]:
 
 
 @pytest.fixture
-def network(agent: Agent, engine: EmbeddedIc) -> NetworkManagement:
+def network(agent: Agent, engine: LocalIc) -> NetworkManagement:
     engine.mint(agent.sender, 100 * T)
     return NetworkManagement(agent, creation_fee=engine.config.creation_fee)

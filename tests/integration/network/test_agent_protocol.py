@@ -10,16 +10,18 @@ import httpx
 import pytest
 
 from canister_factory._core.errors import IcReject
-from canister_factory._core.principal import Principal
-from canister_factory.candid import encode
-from canister_factory.ic.certificate import CertificateError
-from canister_factory.ic.embedded import EmbeddedIc
-from canister_factory.ic.envelope import build_envelope, encode_envelope
-from canister_factory.ic.front import FrontOptions, RunningFront, generate_front_keys, running_front
-from canister_factory.ic.identity import Identity, generate_identity
-from canister_factory.ic.network import Agent, HttpRefused, NetworkManagement, interfaces
-from canister_factory.ic.request_id import request_id
+from canister_factory.ic.edge import IcCertificateError
+from canister_factory.ic.network import NetworkManagement
 from canister_factory.ports import InstallMode
+from icp_client import interfaces
+from icp_client.agent import Agent, HttpRefused
+from icp_client.candid import encode
+from icp_client.envelope import build_envelope, encode_envelope
+from icp_client.identity import Identity, generate_identity
+from icp_client.principal import Principal
+from icp_client.request_id import request_id
+from icp_local import LocalIc
+from icp_local.front import FrontOptions, RunningFront, generate_front_keys, running_front
 from tests.support.wasm_modules import custom_section, minimal_module
 
 T = 1_000_000_000_000
@@ -27,7 +29,7 @@ LEDGER = Principal.from_text("um5iw-rqaaa-aaaaq-qaaba-cai")
 
 
 @pytest.fixture
-def old_front(engine: EmbeddedIc) -> Iterator[RunningFront]:
+def old_front(engine: LocalIc) -> Iterator[RunningFront]:
     with running_front(engine, generate_front_keys(), options=FrontOptions(call_versions=(2,))) as running:
         yield running
 
@@ -55,9 +57,7 @@ def _forwarding(
     return httpx.MockTransport(handler)
 
 
-def test_calls_fall_back_to_v2_and_poll(
-    old_front: RunningFront, identity: Identity, engine: EmbeddedIc
-) -> None:
+def test_calls_fall_back_to_v2_and_poll(old_front: RunningFront, identity: Identity, engine: LocalIc) -> None:
     engine.mint(identity.principal, 10 * T)
     with Agent(old_front.url, identity, old_front.root_key_der) as agent:
         network = NetworkManagement(agent, creation_fee=engine.config.creation_fee)
@@ -69,7 +69,7 @@ def test_calls_fall_back_to_v2_and_poll(
 
 
 def test_a_lost_reply_is_retried_with_the_same_envelope(
-    front: RunningFront, identity: Identity, engine: EmbeddedIc
+    front: RunningFront, identity: Identity, engine: LocalIc
 ) -> None:
     transport = _forwarding(front, fail_first=["/call"])
     with Agent(front.url, identity, front.root_key_der, transport=transport) as agent:
@@ -93,13 +93,13 @@ def test_query_signatures_are_checked(front: RunningFront, identity: Identity) -
     transport = _forwarding(front, forge)
     with (
         Agent(front.url, identity, front.root_key_der, transport=transport) as agent,
-        pytest.raises(CertificateError),
+        pytest.raises(IcCertificateError),
     ):
         NetworkManagement(agent).cycles_balance()
 
 
 def test_metadata_public_for_all_private_for_controllers(
-    front: RunningFront, identity: Identity, engine: EmbeddedIc
+    front: RunningFront, identity: Identity, engine: LocalIc
 ) -> None:
     module = (
         minimal_module()
@@ -122,7 +122,7 @@ def test_metadata_public_for_all_private_for_controllers(
 
 
 def test_request_status_is_only_for_its_sender(
-    front: RunningFront, identity: Identity, engine: EmbeddedIc
+    front: RunningFront, identity: Identity, engine: LocalIc
 ) -> None:
     func = interfaces.management().methods["provisional_create_canister_with_cycles"]
     content = {

@@ -9,15 +9,17 @@ import httpx
 import pytest
 
 from canister_factory._core.errors import IcReject
-from canister_factory._core.principal import Principal
-from canister_factory.candid import encode
-from canister_factory.ic.certificate import CertificateError
-from canister_factory.ic.embedded import EmbeddedIc
-from canister_factory.ic.envelope import build_envelope, encode_envelope
-from canister_factory.ic.front import RunningFront, generate_front_keys
-from canister_factory.ic.identity import Identity, generate_identity
-from canister_factory.ic.network import Agent, NetworkManagement, interfaces
+from canister_factory.ic.edge import IcCertificateError
+from canister_factory.ic.network import NetworkManagement
 from canister_factory.ports import CanisterRunStatus, CanisterSettings, InstallMode
+from icp_client import interfaces
+from icp_client.agent import Agent
+from icp_client.candid import encode
+from icp_client.envelope import build_envelope, encode_envelope
+from icp_client.identity import Identity, generate_identity
+from icp_client.principal import Principal
+from icp_local import LocalIc
+from icp_local.front import RunningFront, generate_front_keys
 from tests.support.wasm_modules import counter_wasm, large_module
 
 T = 1_000_000_000_000
@@ -41,7 +43,7 @@ def test_status_serves_the_root_key(agent: Agent, front: RunningFront) -> None:
 
 
 def test_create_through_the_cycles_ledger_deduplicates_a_retry(
-    network: NetworkManagement, engine: EmbeddedIc
+    network: NetworkManagement, engine: LocalIc
 ) -> None:
     before = network.cycles_balance()
     at = engine.clock.now_ns()
@@ -54,9 +56,7 @@ def test_create_through_the_cycles_ledger_deduplicates_a_retry(
     assert engine.canister_exists(first.canister_id)
 
 
-def test_small_and_chunked_install_settings_and_status(
-    network: NetworkManagement, engine: EmbeddedIc
-) -> None:
+def test_small_and_chunked_install_settings_and_status(network: NetworkManagement, engine: LocalIc) -> None:
     canister = _create(network, engine.clock.now_ns()).canister_id
     network.install_code(canister_id=canister, mode=InstallMode.INSTALL, wasm_module=counter_wasm(), arg=b"")
     assert network.read_module_hash(canister_id=canister) == hashlib.sha256(counter_wasm()).digest()
@@ -94,7 +94,7 @@ def test_small_and_chunked_install_settings_and_status(
     assert not engine.canister_exists(canister)
 
 
-def test_rejects_come_back_with_their_codes(network: NetworkManagement, engine: EmbeddedIc) -> None:
+def test_rejects_come_back_with_their_codes(network: NetworkManagement, engine: LocalIc) -> None:
     canister = _create(network, engine.clock.now_ns()).canister_id
     network.install_code(canister_id=canister, mode=InstallMode.INSTALL, wasm_module=counter_wasm(), arg=b"")
     with pytest.raises(IcReject) as excinfo:
@@ -115,7 +115,7 @@ def test_rejects_come_back_with_their_codes(network: NetworkManagement, engine: 
     assert excinfo.value.reject_code == 3
 
 
-def test_withdraw_tops_up_a_canister(network: NetworkManagement, engine: EmbeddedIc) -> None:
+def test_withdraw_tops_up_a_canister(network: NetworkManagement, engine: LocalIc) -> None:
     canister = _create(network, engine.clock.now_ns()).canister_id
     before = network.canister_status(canister_id=canister).cycles
     at = engine.clock.now_ns()
@@ -140,9 +140,9 @@ def test_a_certificate_under_another_root_key_is_rejected(front: RunningFront, i
     wrong_key = generate_front_keys().root_key_der
     with Agent(front.url, identity, wrong_key, timeout=10) as agent:
         network = NetworkManagement(agent)
-        with pytest.raises(CertificateError):
+        with pytest.raises(IcCertificateError):
             network.read_controllers(canister_id=Principal.from_text("um5iw-rqaaa-aaaaq-qaaba-cai"))
-        with pytest.raises(CertificateError):
+        with pytest.raises(IcCertificateError):
             network.cycles_balance()
 
 
@@ -168,7 +168,7 @@ def test_a_tampered_certificate_is_rejected(front: RunningFront, identity: Ident
     transport = httpx.MockTransport(tamper)
     with (
         Agent(front.url, identity, front.root_key_der, transport=transport) as agent,
-        pytest.raises(CertificateError),
+        pytest.raises(IcCertificateError),
     ):
         NetworkManagement(agent).read_module_hash(
             canister_id=Principal.from_text("um5iw-rqaaa-aaaaq-qaaba-cai")
@@ -176,7 +176,7 @@ def test_a_tampered_certificate_is_rejected(front: RunningFront, identity: Ident
 
 
 def test_resending_the_same_envelope_does_not_run_the_call_twice(
-    front: RunningFront, network: NetworkManagement, engine: EmbeddedIc
+    front: RunningFront, network: NetworkManagement, engine: LocalIc
 ) -> None:
     func = interfaces.management().methods["provisional_create_canister_with_cycles"]
     arg = encode(func.args, [{"amount": T}])

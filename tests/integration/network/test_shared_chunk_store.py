@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 
-from canister_factory.ic.embedded import EmbeddedIc
-from canister_factory.ic.front import RunningFront
 from canister_factory.ic.network import NetworkManagement
 from canister_factory.ports import InstallMode, ManagementPort
 from canister_factory.service import admin
@@ -16,6 +15,8 @@ from canister_factory.service.context import Context
 from canister_factory.service.installer import Installer
 from canister_factory.store.db import Database
 from canister_factory.store.factory_repo import FactoryStore
+from icp_local import LocalIc
+from icp_local.front import RunningFront
 from tests.support.wasm_modules import large_module
 
 T = 1_000_000_000_000
@@ -37,10 +38,11 @@ class _ModuleInstaller(Installer):
 
 
 def test_one_module_into_ten_canisters_uploads_each_chunk_once(
-    front: RunningFront, network: NetworkManagement, engine: EmbeddedIc, db: Database
+    front: RunningFront, network: NetworkManagement, engine: LocalIc, tmp_path: Path
 ) -> None:
     module = large_module(5 * MIB, seed=11)
     digest = hashlib.sha256(module).digest()
+    db = Database.open(f"sqlite:///{tmp_path / 'factory.sqlite3'}")
     ctx = Context(store=FactoryStore(db), ic=network, clock=engine.clock)
     admin.deploy(ctx, network.sender, None, network=front.url)
     installer = _ModuleInstaller(ctx.store, network, engine.clock.now_ns, module)
@@ -56,3 +58,4 @@ def test_one_module_into_ten_canisters_uploads_each_chunk_once(
     metrics = httpx.get(f"{front.url}/_front/metrics").json()
     assert metrics["upload_chunk_bytes"] == len(module)
     assert metrics["upload_chunk_calls"] == 5
+    db.dispose()

@@ -7,9 +7,8 @@ import time
 
 import pytest
 
-import canister_factory.candid as candid
-from canister_factory._core.principal import Principal
-from canister_factory.candid import (
+import icp_client.candid as candid
+from icp_client.candid import (
     BLOB,
     BOOL,
     FLOAT32,
@@ -42,6 +41,7 @@ from canister_factory.candid import (
     values_equal,
     variant,
 )
+from icp_client.principal import Principal
 
 # The 13-byte reply from the python-ic-tools research: ``vec null`` claiming 10,000,000 elements.
 VEC_NULL_BOMB = b"DIDL\x01\x6d\x7f\x01\x00\x80\xad\xe2\x04"

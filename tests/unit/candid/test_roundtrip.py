@@ -8,8 +8,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from canister_factory._core.principal import Principal
-from canister_factory.candid import (
+from icp_client.candid import (
     BOOL,
     FLOAT32,
     FLOAT64,
@@ -42,7 +41,8 @@ from canister_factory.candid import (
     parse_values,
     values_equal,
 )
-from canister_factory.candid.values import make_some
+from icp_client.candid.values import make_some
+from icp_client.principal import Principal
 
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

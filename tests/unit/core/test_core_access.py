@@ -7,7 +7,7 @@ import pytest
 from canister_factory._core.access import is_admin, require_admin, require_caller, require_signed
 from canister_factory._core.config import InitArg, resolve_init
 from canister_factory._core.errors import EmergencyStop, PermissionDenied
-from canister_factory._core.principal import Principal
+from icp_client.principal import Principal
 
 ADMIN = Principal.self_authenticating(b"admin key")
 ALICE = Principal.self_authenticating(b"alice key")

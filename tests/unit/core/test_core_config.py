@@ -10,7 +10,7 @@ from canister_factory._core.config import (
     validate_allowlist,
 )
 from canister_factory._core.errors import InvalidArgument
-from canister_factory._core.principal import Principal
+from icp_client.principal import Principal
 
 DEPLOYER = Principal.self_authenticating(b"deployer key")
 ALICE = Principal.self_authenticating(b"alice key")

@@ -14,7 +14,7 @@ from canister_factory._core.creation import (
 )
 from canister_factory._core.errors import InsufficientCycles, InvalidArgument
 from canister_factory._core.model import CreateInstallRequest, Mode
-from canister_factory._core.principal import Principal
+from icp_client.principal import Principal
 
 ALICE = Principal.self_authenticating(b"alice key")
 BOB = Principal.self_authenticating(b"bob key")

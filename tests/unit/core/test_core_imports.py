@@ -1,4 +1,8 @@
-"""The core imports only the standard library and itself (DESIGN section 5)."""
+"""The core imports only the standard library, itself, and the principal value type (DESIGN section 5).
+
+``icp_client.principal`` is allowed because a principal is a plain value the core's rules are about; the last
+test proves that module (and the error module it uses) import only the standard library in turn.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,8 @@ from pathlib import Path
 import pytest
 
 import canister_factory._core as core
+import icp_client.errors
+import icp_client.principal
 
 CORE_DIR = Path(core.__file__).parent
 CORE_FILES = sorted(CORE_DIR.rglob("*.py"))
@@ -33,7 +39,11 @@ def is_allowed(module: str) -> bool:
         top in sys.stdlib_module_names
         or top == "__future__"
         or module.split(".")[:2] == ["canister_factory", "_core"]
+        or module in VALUE_MODULES
     )
+
+
+VALUE_MODULES = {"icp_client.principal"}
 
 
 def test_core_has_modules() -> None:
@@ -60,8 +70,21 @@ def test_core_module_imports_only_stdlib_and_core(path: Path) -> None:
         ("import sqlalchemy", False),
         ("from canister_factory.store import db", False),
         ("import canister_factory", False),
+        ("from icp_client.principal import Principal", True),
+        ("from icp_client.candid import encode", False),
         ("def f():\n    import httpx\n", False),
     ],
 )
 def test_checker_catches_outside_imports(source: str, allowed: bool) -> None:
     assert all(is_allowed(m) for m in imported_modules(source)) is allowed
+
+
+@pytest.mark.parametrize("module", [icp_client.principal, icp_client.errors], ids=lambda m: m.__name__)
+def test_the_value_modules_import_only_stdlib(module: object) -> None:
+    source = Path(module.__file__).read_text(encoding="utf-8")  # type: ignore[attr-defined]
+    bad = [
+        m
+        for m in imported_modules(source)
+        if m.split(".")[0] not in sys.stdlib_module_names and m not in {"__future__", "icp_client.errors"}
+    ]
+    assert bad == []

@@ -6,8 +6,8 @@ import pytest
 
 from canister_factory._core.config import InitArg, resolve_init
 from canister_factory._core.errors import LimitExceeded
-from canister_factory._core.principal import Principal
 from canister_factory._core.quotas import DAY_NS, check_quota, check_rate
+from icp_client.principal import Principal
 
 ADMIN = Principal.self_authenticating(b"admin key")
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from canister_factory._core import uploads as rules
 from canister_factory._core.config import InitArg, resolve_init
 from canister_factory._core.errors import Conflict, InvalidArgument, LimitExceeded, NotFound, PermissionDenied
-from canister_factory._core.principal import Principal
+from icp_client.principal import Principal
 
 ALICE = Principal.self_authenticating(b"alice key")
 BOB = Principal.self_authenticating(b"bob key")

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from canister_factory._core.principal import Principal
-from canister_factory.ic.embedded import EmbeddedIc, SubnetConfig
 from canister_factory.ports import FakeClock
-from canister_factory.store.db import Database
+from icp_client.principal import Principal
+from icp_local import LocalIc, SubnetConfig
+from icp_local.db import IcDatabase
 
 
 @pytest.fixture
@@ -19,8 +19,8 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def db(db_path: Path) -> Iterator[Database]:
-    database = Database.open(f"sqlite:///{db_path}")
+def db(db_path: Path) -> Iterator[IcDatabase]:
+    database = IcDatabase.open(f"sqlite:///{db_path}")
     yield database
     database.dispose()
 
@@ -36,8 +36,8 @@ def config() -> SubnetConfig:
 
 
 @pytest.fixture
-def ic(db: Database, clock: FakeClock, config: SubnetConfig) -> EmbeddedIc:
-    return EmbeddedIc(db, clock=clock, config=config)
+def ic(db: IcDatabase, clock: FakeClock, config: SubnetConfig) -> LocalIc:
+    return LocalIc(db, clock=clock, config=config)
 
 
 @pytest.fixture

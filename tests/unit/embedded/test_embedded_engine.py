@@ -8,9 +8,7 @@ from pathlib import Path
 import pytest
 from embedded_wasm import module_with_metadata
 
-from canister_factory._core.errors import IcReject, IcUnavailable
-from canister_factory._core.principal import Principal
-from canister_factory.ic.embedded import EmbeddedIc, EmbeddedManagement, SubnetConfig
+from canister_factory.ic.embedded import EmbeddedManagement
 from canister_factory.ports import (
     CanisterSettings,
     CyclesLedgerError,
@@ -18,45 +16,50 @@ from canister_factory.ports import (
     InstallMode,
     ManagementPort,
 )
-from canister_factory.store.db import Database
+from icp_client.errors import Reject, Unavailable
+from icp_client.principal import Principal
+from icp_local import CreateCanisterOk, LedgerErr, LocalIc, SubnetConfig
+from icp_local.db import IcDatabase
 
 WASM = module_with_metadata(public={"name": b"test"})
 T = 10**12
 
 
 def test_state_survives_a_restart(db_path: Path, clock: FakeClock, alice: Principal) -> None:
-    db = Database.open(f"sqlite:///{db_path}")
-    ic = EmbeddedIc(db, clock=clock)
+    db = IcDatabase.open(f"sqlite:///{db_path}")
+    ic = LocalIc(db, clock=clock)
     ic.mint(alice, 10 * T)
-    created = ic.create_canister(alice, T, None, clock.now_ns())
+    created = ic.ledger_create_canister(alice, T, None, clock.now_ns())
+    assert isinstance(created, CreateCanisterOk)
     ic.install_code(alice, created.canister_id, InstallMode.INSTALL, WASM)
     chunk = ic.upload_chunk(alice, created.canister_id, b"chunk")
     db.dispose()
 
-    db = Database.open(f"sqlite:///{db_path}")
-    again = EmbeddedIc(db, clock=clock)
+    db = IcDatabase.open(f"sqlite:///{db_path}")
+    again = LocalIc(db, clock=clock)
     assert again.list_canisters() == [created.canister_id]
     assert again.read_module_hash(created.canister_id) == hashlib.sha256(WASM).digest()
     assert again.read_metadata(created.canister_id, "name", alice) == b"test"
     assert again.stored_chunks(alice, created.canister_id) == [chunk]
     assert again.icrc1_balance_of(alice) == 9 * T - 100_000_000
-    assert again.create_canister(alice, T, None, clock.now_ns()).duplicate
+    duplicate = again.ledger_create_canister(alice, T, None, clock.now_ns())
+    assert isinstance(duplicate, LedgerErr) and duplicate.variant == "Duplicate"
     later = again.provisional_create_canister_with_cycles(alice)
     assert later.canister_index() == (created.canister_id.canister_index() or 0) + 1
     db.dispose()
 
 
-def test_two_engines_on_one_database_share_state(db: Database, clock: FakeClock, alice: Principal) -> None:
-    first = EmbeddedIc(db, clock=clock)
-    second = EmbeddedIc(db, clock=clock)
+def test_two_engines_on_one_database_share_state(db: IcDatabase, clock: FakeClock, alice: Principal) -> None:
+    first = LocalIc(db, clock=clock)
+    second = LocalIc(db, clock=clock)
     canister = first.provisional_create_canister_with_cycles(alice)
     assert second.canister_exists(canister)
     assert second.provisional_create_canister_with_cycles(alice) != canister
 
 
-def test_fault_reject_has_no_effect(ic: EmbeddedIc, alice: Principal) -> None:
+def test_fault_reject_has_no_effect(ic: LocalIc, alice: Principal) -> None:
     ic.faults.reject("provisional_create_canister_with_cycles", 2, "busy", "IC0999")
-    with pytest.raises(IcReject) as info:
+    with pytest.raises(Reject) as info:
         ic.provisional_create_canister_with_cycles(alice)
     assert (info.value.reject_code, info.value.error_code, info.value.reject_message) == (2, "IC0999", "busy")
     assert ic.list_canisters() == []
@@ -64,34 +67,34 @@ def test_fault_reject_has_no_effect(ic: EmbeddedIc, alice: Principal) -> None:
     assert len(ic.list_canisters()) == 1
 
 
-def test_fault_unavailable_before(ic: EmbeddedIc, alice: Principal) -> None:
+def test_fault_unavailable_before(ic: LocalIc, alice: Principal) -> None:
     canister = ic.provisional_create_canister_with_cycles(alice)
     ic.faults.unavailable("install_code", times=2)
     assert ic.faults.pending("install_code") == 2
     for _ in range(2):
-        with pytest.raises(IcUnavailable):
+        with pytest.raises(Unavailable):
             ic.install_code(alice, canister, InstallMode.INSTALL, WASM)
     assert ic.read_module_hash(canister) is None
     ic.install_code(alice, canister, InstallMode.INSTALL, WASM)
     assert ic.faults.pending("install_code") == 0
 
 
-def test_fault_reply_lost_commits(ic: EmbeddedIc, clock: FakeClock, alice: Principal) -> None:
+def test_fault_reply_lost_commits(ic: LocalIc, clock: FakeClock, alice: Principal) -> None:
     ic.mint(alice, 10 * T)
     ic.faults.reply_lost("create_canister")
     when = clock.now_ns()
-    with pytest.raises(IcUnavailable, match="reply lost"):
-        ic.create_canister(alice, T, None, when)
+    with pytest.raises(Unavailable, match="reply lost"):
+        ic.ledger_create_canister(alice, T, None, when)
     assert len(ic.list_canisters()) == 1
-    retry = ic.create_canister(alice, T, None, when)
-    assert retry.duplicate
-    assert ic.list_canisters() == [retry.canister_id]
+    retry = ic.ledger_create_canister(alice, T, None, when)
+    assert isinstance(retry, LedgerErr) and retry.variant == "Duplicate"
+    assert ic.list_canisters() == [retry.fields["canister_id"]]
 
 
-def test_fault_does_not_fire_when_the_call_rejects(ic: EmbeddedIc, alice: Principal) -> None:
+def test_fault_does_not_fire_when_the_call_rejects(ic: LocalIc, alice: Principal) -> None:
     missing = Principal.from_canister_index(ic.config.first_index + 3)
     ic.faults.reply_lost("start_canister")
-    with pytest.raises(IcReject):
+    with pytest.raises(Reject):
         ic.start_canister(alice, missing)
     ic.faults.clear()
     assert ic.faults.pending("start_canister") == 0
@@ -99,7 +102,7 @@ def test_fault_does_not_fire_when_the_call_rejects(ic: EmbeddedIc, alice: Princi
         ic.faults.reject("x", 1, times=0)
 
 
-def test_management_port(ic: EmbeddedIc, clock: FakeClock, alice: Principal, bob: Principal) -> None:
+def test_management_port(ic: LocalIc, clock: FakeClock, alice: Principal, bob: Principal) -> None:
     port: ManagementPort = EmbeddedManagement(ic, alice)
     ic.mint(alice, 10 * T)
     assert port.sender == alice
@@ -136,19 +139,20 @@ def test_management_port(ic: EmbeddedIc, clock: FakeClock, alice: Principal, bob
     assert not ic.canister_exists(canister)
 
 
-def test_custom_config(db: Database, clock: FakeClock, alice: Principal) -> None:
+def test_custom_config(db: IcDatabase, clock: FakeClock, alice: Principal) -> None:
     config = SubnetConfig(creation_fee=10, ledger_fee=1, default_provisional_cycles=5)
-    ic = EmbeddedIc(db, clock=clock, config=config)
+    ic = LocalIc(db, clock=clock, config=config)
     canister = ic.provisional_create_canister_with_cycles(alice)
     assert ic.canister_status(alice, canister).cycles == 5
     ic.mint(alice, 100)
-    created = ic.create_canister(alice, 50, None, clock.now_ns())
+    created = ic.ledger_create_canister(alice, 50, None, clock.now_ns())
+    assert isinstance(created, CreateCanisterOk)
     assert ic.canister_status(alice, created.canister_id).cycles == 40
     assert ic.icrc1_balance_of(alice) == 49
 
 
 def test_default_ids_are_well_known() -> None:
-    from canister_factory.ic.embedded import CMC_ID, CYCLES_LEDGER_ID, MANAGEMENT_CANISTER_ID
+    from icp_local import CMC_ID, CYCLES_LEDGER_ID, MANAGEMENT_CANISTER_ID
 
     assert str(CYCLES_LEDGER_ID) == "um5iw-rqaaa-aaaaq-qaaba-cai"
     assert str(CMC_ID) == "rkp4c-7iaaa-aaaaa-aaaca-cai"

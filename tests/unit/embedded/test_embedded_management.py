@@ -8,31 +8,31 @@ from collections.abc import Callable
 import pytest
 from embedded_wasm import custom_section, distinct_module, gzipped, module, module_with_metadata
 
-from canister_factory._core.errors import IcReject
-from canister_factory._core.principal import Principal
-from canister_factory.ic.embedded import EmbeddedIc, IngressTooLarge, SubnetConfig
 from canister_factory.ports import CanisterRunStatus, CanisterSettings, FakeClock, InstallMode
+from icp_client.errors import Reject
+from icp_client.principal import Principal
+from icp_local import IngressTooLarge, LocalIc, SubnetConfig
 
 WASM = module_with_metadata(public={"candid:service": b"service : {}"}, private={"git": b"abc"})
 WASM_HASH = hashlib.sha256(WASM).digest()
 
 
-def reject(call: Callable[[], object], code: int, error_code: str, fragment: str = "") -> IcReject:
-    with pytest.raises(IcReject) as info:
+def reject(call: Callable[[], object], code: int, error_code: str, fragment: str = "") -> Reject:
+    with pytest.raises(Reject) as info:
         call()
     assert (info.value.reject_code, info.value.error_code) == (code, error_code), info.value
     assert fragment in info.value.reject_message
     return info.value
 
 
-def new_canister(ic: EmbeddedIc, sender: Principal, **settings: object) -> Principal:
+def new_canister(ic: LocalIc, sender: Principal, **settings: object) -> Principal:
     return ic.provisional_create_canister_with_cycles(sender, None, CanisterSettings(**settings))  # type: ignore[arg-type]
 
 
 # --- creation --------------------------------------------------------------------------------------
 
 
-def test_provisional_create_defaults(ic: EmbeddedIc, alice: Principal) -> None:
+def test_provisional_create_defaults(ic: LocalIc, alice: Principal) -> None:
     canister = ic.provisional_create_canister_with_cycles(alice)
     status = ic.canister_status(alice, canister)
     assert status.status is CanisterRunStatus.RUNNING
@@ -45,7 +45,7 @@ def test_provisional_create_defaults(ic: EmbeddedIc, alice: Principal) -> None:
     assert canister.canister_index() == ic.config.first_index
 
 
-def test_ids_are_sequential_and_in_the_textual_form(ic: EmbeddedIc, alice: Principal) -> None:
+def test_ids_are_sequential_and_in_the_textual_form(ic: LocalIc, alice: Principal) -> None:
     first = ic.provisional_create_canister_with_cycles(alice, 10)
     second = ic.provisional_create_canister_with_cycles(alice, 10)
     assert second.canister_index() == (first.canister_index() or 0) + 1
@@ -53,9 +53,7 @@ def test_ids_are_sequential_and_in_the_textual_form(ic: EmbeddedIc, alice: Princ
     assert str(first).endswith("-cai")
 
 
-def test_create_with_settings_does_not_add_the_caller(
-    ic: EmbeddedIc, alice: Principal, bob: Principal
-) -> None:
+def test_create_with_settings_does_not_add_the_caller(ic: LocalIc, alice: Principal, bob: Principal) -> None:
     settings = CanisterSettings(controllers=(bob, bob), freezing_threshold=5, compute_allocation=3)
     canister = ic.provisional_create_canister_with_cycles(alice, 7, settings)
     assert ic.read_controllers(canister) == (bob,)
@@ -64,7 +62,7 @@ def test_create_with_settings_does_not_add_the_caller(
     assert (status.cycles, status.freezing_threshold) == (7, 5)
 
 
-def test_create_with_too_many_controllers(ic: EmbeddedIc, alice: Principal) -> None:
+def test_create_with_too_many_controllers(ic: LocalIc, alice: Principal) -> None:
     many = tuple(Principal.self_authenticating(bytes([i])) for i in range(11))
     reject(
         lambda: ic.provisional_create_canister_with_cycles(alice, 1, CanisterSettings(controllers=many)),
@@ -76,14 +74,14 @@ def test_create_with_too_many_controllers(ic: EmbeddedIc, alice: Principal) -> N
     assert ic.list_canisters() == []
 
 
-def test_create_with_invalid_compute_allocation(ic: EmbeddedIc, alice: Principal) -> None:
+def test_create_with_invalid_compute_allocation(ic: LocalIc, alice: Principal) -> None:
     settings = CanisterSettings(compute_allocation=101)
     reject(lambda: ic.provisional_create_canister_with_cycles(alice, 1, settings), 5, "IC0504", "[0..100]")
     negative = CanisterSettings(freezing_threshold=-1)
     reject(lambda: ic.provisional_create_canister_with_cycles(alice, 1, negative), 5, "IC0504", "freezing")
 
 
-def test_specified_id(ic: EmbeddedIc, alice: Principal) -> None:
+def test_specified_id(ic: LocalIc, alice: Principal) -> None:
     wanted = Principal.from_canister_index(0x0100_0000)
     assert ic.provisional_create_canister_with_cycles(alice, 1, None, wanted) == wanted
     reject(lambda: ic.provisional_create_canister_with_cycles(alice, 1, None, wanted), 2, "IC0205")
@@ -93,13 +91,13 @@ def test_specified_id(ic: EmbeddedIc, alice: Principal) -> None:
 
 def test_out_of_canister_ids(db: object, alice: Principal, clock: FakeClock) -> None:
     config = SubnetConfig(first_index=10 * 2**20, last_index=10 * 2**20 + 1)
-    ic = EmbeddedIc(db, clock=clock, config=config)  # type: ignore[arg-type]
+    ic = LocalIc(db, clock=clock, config=config)  # type: ignore[arg-type]
     ic.provisional_create_canister_with_cycles(alice, 1)
     ic.provisional_create_canister_with_cycles(alice, 1)
     reject(lambda: ic.provisional_create_canister_with_cycles(alice, 1), 1, "IC0101")
 
 
-def test_top_up(ic: EmbeddedIc, alice: Principal, bob: Principal) -> None:
+def test_top_up(ic: LocalIc, alice: Principal, bob: Principal) -> None:
     canister = ic.provisional_create_canister_with_cycles(alice, 5)
     ic.provisional_top_up_canister(bob, canister, 10)
     assert ic.canister_status(alice, canister).cycles == 15
@@ -109,7 +107,7 @@ def test_top_up(ic: EmbeddedIc, alice: Principal, bob: Principal) -> None:
 # --- not found and not a controller, for every method ----------------------------------------------
 
 
-def calls(ic: EmbeddedIc, sender: Principal, canister: Principal) -> dict[str, Callable[[], object]]:
+def calls(ic: LocalIc, sender: Principal, canister: Principal) -> dict[str, Callable[[], object]]:
     return {
         "install_code": lambda: ic.install_code(sender, canister, InstallMode.INSTALL, WASM),
         "upload_chunk": lambda: ic.upload_chunk(sender, canister, b"x"),
@@ -145,13 +143,13 @@ METHODS = [
 
 
 @pytest.mark.parametrize("method", METHODS)
-def test_unknown_canister_is_not_found(ic: EmbeddedIc, alice: Principal, method: str) -> None:
+def test_unknown_canister_is_not_found(ic: LocalIc, alice: Principal, method: str) -> None:
     missing = Principal.from_canister_index(ic.config.first_index + 99)
     reject(calls(ic, alice, missing)[method], 3, "IC0301", f"Canister {missing} not found.")
 
 
 @pytest.mark.parametrize("method", METHODS)
-def test_non_controller_is_refused(ic: EmbeddedIc, alice: Principal, bob: Principal, method: str) -> None:
+def test_non_controller_is_refused(ic: LocalIc, alice: Principal, bob: Principal, method: str) -> None:
     canister = ic.provisional_create_canister_with_cycles(alice)
     error = reject(calls(ic, bob, canister)[method], 5, "IC0512")
     assert error.reject_message == (
@@ -164,7 +162,7 @@ def test_non_controller_is_refused(ic: EmbeddedIc, alice: Principal, bob: Princi
 # --- install_code ----------------------------------------------------------------------------------
 
 
-def test_install_sets_the_module_hash_and_charges(ic: EmbeddedIc, alice: Principal) -> None:
+def test_install_sets_the_module_hash_and_charges(ic: LocalIc, alice: Principal) -> None:
     canister = ic.provisional_create_canister_with_cycles(alice)
     ic.install_code(alice, canister, InstallMode.INSTALL, WASM, b"arg")
     status = ic.canister_status(alice, canister)
@@ -175,7 +173,7 @@ def test_install_sets_the_module_hash_and_charges(ic: EmbeddedIc, alice: Princip
     assert ic.installed_module(canister) == WASM
 
 
-def test_install_modes(ic: EmbeddedIc, alice: Principal) -> None:
+def test_install_modes(ic: LocalIc, alice: Principal) -> None:
     canister = ic.provisional_create_canister_with_cycles(alice)
     reject(lambda: ic.install_code(alice, canister, InstallMode.UPGRADE, WASM), 5, "IC0537", "no Wasm module")
     ic.install_code(alice, canister, InstallMode.INSTALL, WASM)
@@ -197,7 +195,7 @@ def test_install_modes(ic: EmbeddedIc, alice: Principal) -> None:
     assert ic.read_module_hash(empty) == WASM_HASH
 
 
-def test_install_gzip_module(ic: EmbeddedIc, alice: Principal) -> None:
+def test_install_gzip_module(ic: LocalIc, alice: Principal) -> None:
     canister = ic.provisional_create_canister_with_cycles(alice)
     compressed = gzipped(WASM)
     ic.install_code(alice, canister, InstallMode.INSTALL, compressed)
@@ -205,7 +203,7 @@ def test_install_gzip_module(ic: EmbeddedIc, alice: Principal) -> None:
     assert ic.read_metadata(canister, "candid:service", Principal.anonymous()) == b"service : {}"
 
 
-def test_install_invalid_wasm(ic: EmbeddedIc, alice: Principal) -> None:
+def test_install_invalid_wasm(ic: LocalIc, alice: Principal) -> None:
     canister = ic.provisional_create_canister_with_cycles(alice)
     reject(
         lambda: ic.install_code(alice, canister, InstallMode.INSTALL, b"\x00asm\x02\x00\x00\x00"),
@@ -218,7 +216,7 @@ def test_install_invalid_wasm(ic: EmbeddedIc, alice: Principal) -> None:
 
 
 def test_install_too_large_module(db: object, clock: FakeClock, alice: Principal) -> None:
-    ic = EmbeddedIc(db, clock=clock, config=SubnetConfig(max_wasm_size=100))  # type: ignore[arg-type]
+    ic = LocalIc(db, clock=clock, config=SubnetConfig(max_wasm_size=100))  # type: ignore[arg-type]
     canister = ic.provisional_create_canister_with_cycles(alice)
     big = module(custom_section("pad", b"\x00" * 200))
     reject(
@@ -229,7 +227,7 @@ def test_install_too_large_module(db: object, clock: FakeClock, alice: Principal
     )
 
 
-def test_install_out_of_cycles_has_no_effect(ic: EmbeddedIc, alice: Principal) -> None:
+def test_install_out_of_cycles_has_no_effect(ic: LocalIc, alice: Principal) -> None:
     canister = ic.provisional_create_canister_with_cycles(alice, 1_000)
     error = reject(lambda: ic.install_code(alice, canister, InstallMode.INSTALL, WASM), 2, "IC0207")
     assert error.transient
@@ -240,14 +238,14 @@ def test_install_out_of_cycles_has_no_effect(ic: EmbeddedIc, alice: Principal) -
     assert (status.cycles, status.module_hash, status.version) == (1_000, None, 0)
 
 
-def test_install_over_the_ingress_limit(ic: EmbeddedIc, alice: Principal) -> None:
+def test_install_over_the_ingress_limit(ic: LocalIc, alice: Principal) -> None:
     canister = ic.provisional_create_canister_with_cycles(alice)
     with pytest.raises(IngressTooLarge) as info:
         ic.install_code(alice, canister, InstallMode.INSTALL, WASM, b"\x00" * (2 * 1024 * 1024))
     assert info.value.reject_code == 4
 
 
-def test_same_module_is_stored_once(ic: EmbeddedIc, alice: Principal) -> None:
+def test_same_module_is_stored_once(ic: LocalIc, alice: Principal) -> None:
     for _ in range(5):
         canister = ic.provisional_create_canister_with_cycles(alice)
         ic.install_code(alice, canister, InstallMode.INSTALL, WASM)
@@ -259,7 +257,7 @@ def test_same_module_is_stored_once(ic: EmbeddedIc, alice: Principal) -> None:
 # --- chunk store and install_chunked_code ----------------------------------------------------------
 
 
-def test_upload_chunk(ic: EmbeddedIc, alice: Principal) -> None:
+def test_upload_chunk(ic: LocalIc, alice: Principal) -> None:
     canister = ic.provisional_create_canister_with_cycles(alice)
     first = ic.upload_chunk(alice, canister, b"one")
     assert first == hashlib.sha256(b"one").digest()
@@ -271,14 +269,14 @@ def test_upload_chunk(ic: EmbeddedIc, alice: Principal) -> None:
     assert ic.stored_chunks(alice, canister) == []
 
 
-def test_canister_may_manage_its_own_chunk_store(ic: EmbeddedIc, alice: Principal) -> None:
+def test_canister_may_manage_its_own_chunk_store(ic: LocalIc, alice: Principal) -> None:
     canister = ic.provisional_create_canister_with_cycles(alice)
     digest = ic.upload_chunk(canister, canister, b"self")
     assert ic.stored_chunks(canister, canister) == [digest]
     ic.clear_chunk_store(canister, canister)
 
 
-def test_chunk_too_large(ic: EmbeddedIc, alice: Principal) -> None:
+def test_chunk_too_large(ic: LocalIc, alice: Principal) -> None:
     canister = ic.provisional_create_canister_with_cycles(alice)
     reject(
         lambda: ic.upload_chunk(alice, canister, b"\x00" * (1024 * 1024 + 1)),
@@ -290,7 +288,7 @@ def test_chunk_too_large(ic: EmbeddedIc, alice: Principal) -> None:
 
 
 def test_chunk_store_full(db: object, clock: FakeClock, alice: Principal) -> None:
-    ic = EmbeddedIc(db, clock=clock, config=SubnetConfig(max_chunks=2))  # type: ignore[arg-type]
+    ic = LocalIc(db, clock=clock, config=SubnetConfig(max_chunks=2))  # type: ignore[arg-type]
     canister = ic.provisional_create_canister_with_cycles(alice)
     ic.upload_chunk(alice, canister, b"a")
     ic.upload_chunk(alice, canister, b"b")
@@ -298,19 +296,17 @@ def test_chunk_store_full(db: object, clock: FakeClock, alice: Principal) -> Non
     reject(lambda: ic.upload_chunk(alice, canister, b"c"), 5, "IC0504", "maximum capacity")
 
 
-def test_upload_chunk_without_cycles(ic: EmbeddedIc, alice: Principal) -> None:
+def test_upload_chunk_without_cycles(ic: LocalIc, alice: Principal) -> None:
     canister = ic.provisional_create_canister_with_cycles(alice, 1_000)
     reject(lambda: ic.upload_chunk(alice, canister, b"a"), 5, "IC0504", "Cannot upload chunk")
     assert ic.stored_chunks(alice, canister) == []
 
 
-def upload_in_chunks(
-    ic: EmbeddedIc, sender: Principal, store: Principal, wasm: bytes, size: int
-) -> list[bytes]:
+def upload_in_chunks(ic: LocalIc, sender: Principal, store: Principal, wasm: bytes, size: int) -> list[bytes]:
     return [ic.upload_chunk(sender, store, wasm[i : i + size]) for i in range(0, len(wasm), size)]
 
 
-def test_install_chunked_code_from_another_store(ic: EmbeddedIc, alice: Principal, bob: Principal) -> None:
+def test_install_chunked_code_from_another_store(ic: LocalIc, alice: Principal, bob: Principal) -> None:
     store = ic.provisional_create_canister_with_cycles(
         alice, None, CanisterSettings(controllers=(alice, bob))
     )
@@ -322,7 +318,7 @@ def test_install_chunked_code_from_another_store(ic: EmbeddedIc, alice: Principa
     assert ic.read_module_hash(store) is None
 
 
-def test_install_chunked_code_needs_the_store(ic: EmbeddedIc, alice: Principal, bob: Principal) -> None:
+def test_install_chunked_code_needs_the_store(ic: LocalIc, alice: Principal, bob: Principal) -> None:
     store = ic.provisional_create_canister_with_cycles(alice)
     target = ic.provisional_create_canister_with_cycles(bob)
     hashes = upload_in_chunks(ic, alice, store, WASM, 16)
@@ -340,14 +336,14 @@ def test_install_chunked_code_needs_the_store(ic: EmbeddedIc, alice: Principal, 
     )
 
 
-def test_install_chunked_code_default_store_is_the_target(ic: EmbeddedIc, alice: Principal) -> None:
+def test_install_chunked_code_default_store_is_the_target(ic: LocalIc, alice: Principal) -> None:
     target = ic.provisional_create_canister_with_cycles(alice)
     hashes = upload_in_chunks(ic, alice, target, WASM, 5)
     ic.install_chunked_code(alice, target, None, hashes, WASM_HASH, InstallMode.INSTALL)
     assert ic.read_module_hash(target) == WASM_HASH
 
 
-def test_install_chunked_code_errors(ic: EmbeddedIc, alice: Principal) -> None:
+def test_install_chunked_code_errors(ic: LocalIc, alice: Principal) -> None:
     target = ic.provisional_create_canister_with_cycles(alice)
     hashes = upload_in_chunks(ic, alice, target, WASM, 10)
 
@@ -365,7 +361,7 @@ def test_install_chunked_code_errors(ic: EmbeddedIc, alice: Principal) -> None:
     assert ic.read_module_hash(target) is None
 
 
-def test_install_chunked_code_repeated_hashes(ic: EmbeddedIc, alice: Principal) -> None:
+def test_install_chunked_code_repeated_hashes(ic: LocalIc, alice: Principal) -> None:
     target = ic.provisional_create_canister_with_cycles(alice)
     wasm = distinct_module(3)
     pad = b"\x00\x03\x02ab"  # a custom section named "ab", empty
@@ -385,7 +381,7 @@ def test_install_chunked_code_repeated_hashes(ic: EmbeddedIc, alice: Principal) 
 # --- update_settings -------------------------------------------------------------------------------
 
 
-def test_update_settings(ic: EmbeddedIc, alice: Principal, bob: Principal) -> None:
+def test_update_settings(ic: LocalIc, alice: Principal, bob: Principal) -> None:
     canister = ic.provisional_create_canister_with_cycles(alice)
     ic.update_settings(alice, canister, CanisterSettings(freezing_threshold=42))
     status = ic.canister_status(alice, canister)
@@ -399,7 +395,7 @@ def test_update_settings(ic: EmbeddedIc, alice: Principal, bob: Principal) -> No
     assert ic.read_controllers(canister) == ()
 
 
-def test_update_settings_invalid_has_no_effect(ic: EmbeddedIc, alice: Principal) -> None:
+def test_update_settings_invalid_has_no_effect(ic: LocalIc, alice: Principal) -> None:
     canister = ic.provisional_create_canister_with_cycles(alice)
     many = tuple(Principal.self_authenticating(bytes([i])) for i in range(11))
     settings = CanisterSettings(controllers=many, freezing_threshold=1)
@@ -411,12 +407,12 @@ def test_update_settings_invalid_has_no_effect(ic: EmbeddedIc, alice: Principal)
 # --- status, start, stop, delete, uninstall --------------------------------------------------------
 
 
-def test_canister_may_read_its_own_status(ic: EmbeddedIc, alice: Principal) -> None:
+def test_canister_may_read_its_own_status(ic: LocalIc, alice: Principal) -> None:
     canister = ic.provisional_create_canister_with_cycles(alice)
     assert ic.canister_status(canister, canister).controllers == (alice,)
 
 
-def test_stop_start_delete(ic: EmbeddedIc, alice: Principal) -> None:
+def test_stop_start_delete(ic: LocalIc, alice: Principal) -> None:
     canister = ic.provisional_create_canister_with_cycles(alice)
     reject(
         lambda: ic.delete_canister(alice, canister),
@@ -438,14 +434,14 @@ def test_stop_start_delete(ic: EmbeddedIc, alice: Principal) -> None:
     assert ic.provisional_create_canister_with_cycles(alice) != canister
 
 
-def test_canister_cannot_delete_itself(ic: EmbeddedIc, alice: Principal) -> None:
+def test_canister_cannot_delete_itself(ic: LocalIc, alice: Principal) -> None:
     canister = ic.provisional_create_canister_with_cycles(alice)
     ic.update_settings(alice, canister, CanisterSettings(controllers=(alice, canister)))
     ic.stop_canister(alice, canister)
     reject(lambda: ic.delete_canister(canister, canister), 5, "IC0512", "cannot delete itself")
 
 
-def test_uninstall_code(ic: EmbeddedIc, alice: Principal) -> None:
+def test_uninstall_code(ic: LocalIc, alice: Principal) -> None:
     canister = ic.provisional_create_canister_with_cycles(alice)
     ic.install_code(alice, canister, InstallMode.INSTALL, WASM)
     ic.uninstall_code(alice, canister)
@@ -457,7 +453,7 @@ def test_uninstall_code(ic: EmbeddedIc, alice: Principal) -> None:
 # --- history, metadata -----------------------------------------------------------------------------
 
 
-def test_history(ic: EmbeddedIc, clock: FakeClock, alice: Principal, bob: Principal) -> None:
+def test_history(ic: LocalIc, clock: FakeClock, alice: Principal, bob: Principal) -> None:
     canister = ic.provisional_create_canister_with_cycles(alice)
     clock.advance(1)
     ic.install_code(alice, canister, InstallMode.INSTALL, WASM)
@@ -479,7 +475,7 @@ def test_history(ic: EmbeddedIc, clock: FakeClock, alice: Principal, bob: Princi
     assert ic.canister_info(canister).recent_changes == ()
 
 
-def test_history_keeps_the_last_twenty(ic: EmbeddedIc, alice: Principal, bob: Principal) -> None:
+def test_history_keeps_the_last_twenty(ic: LocalIc, alice: Principal, bob: Principal) -> None:
     canister = ic.provisional_create_canister_with_cycles(alice)
     for i in range(30):
         ic.update_settings(alice, canister, CanisterSettings(controllers=(alice, bob) if i % 2 else (alice,)))
@@ -489,7 +485,7 @@ def test_history_keeps_the_last_twenty(ic: EmbeddedIc, alice: Principal, bob: Pr
     assert info.recent_changes[-1].canister_version == 30
 
 
-def test_metadata(ic: EmbeddedIc, alice: Principal, bob: Principal) -> None:
+def test_metadata(ic: LocalIc, alice: Principal, bob: Principal) -> None:
     canister = ic.provisional_create_canister_with_cycles(alice)
     assert ic.read_metadata(canister, "candid:service", alice) is None
     ic.install_code(alice, canister, InstallMode.INSTALL, WASM)
@@ -500,14 +496,14 @@ def test_metadata(ic: EmbeddedIc, alice: Principal, bob: Principal) -> None:
     reject(lambda: ic.read_metadata(Principal.from_canister_index(3), "x", alice), 3, "IC0301")
 
 
-def test_list_canisters(ic: EmbeddedIc, alice: Principal) -> None:
+def test_list_canisters(ic: LocalIc, alice: Principal) -> None:
     created = [ic.provisional_create_canister_with_cycles(alice, 1) for _ in range(3)]
     assert ic.list_canisters() == created
     assert all(ic.canister_exists(c) for c in created)
     assert ic.get_default_subnets() == [ic.subnet_id]
 
 
-def test_module_bytes_do_not_enter_the_canister(ic: EmbeddedIc, alice: Principal) -> None:
+def test_module_bytes_do_not_enter_the_canister(ic: LocalIc, alice: Principal) -> None:
     canister = new_canister(ic, alice, freezing_threshold=3)
     ic.install_code(alice, canister, InstallMode.INSTALL, module())
     assert ic.canister_status(alice, canister).memory_size == len(module())

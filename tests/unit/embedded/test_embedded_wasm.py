@@ -7,7 +7,7 @@ import hashlib
 import pytest
 from embedded_wasm import custom_section, gzipped, module, module_with_metadata, section
 
-from canister_factory.ic.embedded.wasm import InvalidWasm, module_hash, parse_module
+from icp_local.wasm import InvalidWasm, module_hash, parse_module
 
 MAX = 100 * 1024 * 1024
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from canister_factory.ic.bls import (
+from icp_client.bls import (
     DER_PREFIX,
     BlsKeyPair,
     InvalidBlsKey,

@@ -9,10 +9,8 @@ import cbor2
 import pytest
 import vectors as v
 
-from canister_factory._core.errors import IcError
-from canister_factory._core.principal import Principal
-from canister_factory.ic.bls import BlsKeyPair
-from canister_factory.ic.certificate import (
+from icp_client.bls import BlsKeyPair
+from icp_client.certificate import (
     MAINNET_ROOT_KEY_DER,
     Certificate,
     CertificateError,
@@ -26,7 +24,8 @@ from canister_factory.ic.certificate import (
     sign_certificate,
     verify_certificate,
 )
-from canister_factory.ic.hashtree import (
+from icp_client.errors import IcpError
+from icp_client.hashtree import (
     Fork,
     HashTree,
     Labeled,
@@ -36,7 +35,8 @@ from canister_factory.ic.hashtree import (
     prune_to,
     to_cbor_obj,
 )
-from canister_factory.ic.request_id import encode_leb128
+from icp_client.principal import Principal
+from icp_client.request_id import encode_leb128
 
 MINUTE = 60 * 10**9
 SAMPLE_ECID = Principal.from_text("ivg37-qiaaa-aaaab-aaaga-cai")
@@ -235,8 +235,8 @@ def test_max_age_is_configurable() -> None:
         verify_certificate(data, MAINNET_ROOT_KEY_DER, now_ns=time_ns + 2 * MINUTE, max_age_ns=MINUTE)
 
 
-def test_certificate_error_is_ic_error() -> None:
-    assert issubclass(CertificateError, IcError)
+def test_certificate_error_is_under_the_client_root() -> None:
+    assert issubclass(CertificateError, IcpError)
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from canister_factory.ic.hashtree import (
+from icp_client.hashtree import (
     Empty,
     Fork,
     Labeled,

@@ -12,9 +12,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
-from canister_factory._core.errors import InvalidArgument
-from canister_factory._core.principal import Principal
-from canister_factory.ic.identity import (
+from icp_client.errors import InvalidInput
+from icp_client.identity import (
     ED25519_DER_PREFIX,
     P256_DER_PREFIX,
     SECP256K1_DER_PREFIX,
@@ -30,6 +29,7 @@ from canister_factory.ic.identity import (
     load_or_create_identity,
     verify_signature,
 )
+from icp_client.principal import Principal
 
 # RFC 8032 section 7.1, TEST 1
 RFC8032_SEED = bytes.fromhex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")
@@ -167,7 +167,7 @@ def test_cryptography_itself_rejects_ring_v2() -> None:
 def test_bad_pems_name_the_problem(pem: bytes, message: str) -> None:
     with pytest.raises(InvalidIdentity, match=message) as info:
         load_identity_pem(pem)
-    assert isinstance(info.value, InvalidArgument)
+    assert isinstance(info.value, InvalidInput)
 
 
 def test_truncated_ed25519_der() -> None:

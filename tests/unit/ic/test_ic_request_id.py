@@ -9,22 +9,21 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from canister_factory._core.errors import InvalidArgument, Unauthenticated
-from canister_factory._core.principal import Principal
-from canister_factory.ic.envelope import (
+from icp_client.envelope import (
     build_envelope,
     decode_envelope,
     encode_envelope,
     make_signed_delegation,
 )
-from canister_factory.ic.identity import AnonymousIdentity, Identity, generate_identity
-from canister_factory.ic.request_id import (
+from icp_client.errors import InvalidInput, SignatureRejected
+from icp_client.identity import AnonymousIdentity, Identity, generate_identity
+from icp_client.principal import Principal
+from icp_client.request_id import (
     IC_REQUEST,
     IC_REQUEST_AUTH_DELEGATION,
     IC_RESPONSE,
     IC_STATE_ROOT,
     MalformedEnvelope,
-    SignatureRejected,
     decode_leb128,
     encode_leb128,
     encode_sleb128,
@@ -76,10 +75,10 @@ def test_leb128_examples() -> None:
         encode_sleb128(0) == b"\x00" and encode_sleb128(-1) == b"\x7f" and encode_sleb128(64) == b"\xc0\x00"
     )
     assert decode_leb128(bytes.fromhex("e58e26")) == 624485
-    with pytest.raises(InvalidArgument):
+    with pytest.raises(InvalidInput):
         encode_leb128(-1)
     for bad in (b"", b"\x80", b"\x01\x02"):
-        with pytest.raises(InvalidArgument):
+        with pytest.raises(InvalidInput):
             decode_leb128(bad)
 
 
@@ -111,12 +110,12 @@ def test_none_fields_are_absent_and_order_does_not_matter() -> None:
 
 @pytest.mark.parametrize("value", [True, 1.5, None, object()])
 def test_unhashable_values(value: object) -> None:
-    with pytest.raises(InvalidArgument):
+    with pytest.raises(InvalidInput):
         hash_value(value)
 
 
 def test_map_keys_must_be_text() -> None:
-    with pytest.raises(InvalidArgument):
+    with pytest.raises(InvalidInput):
         hash_of_map({b"k": 1})  # type: ignore[dict-item]
 
 
@@ -178,7 +177,7 @@ def test_rejections() -> None:
         verify_envelope({**envelope, "content": {**envelope["content"], "sender": other.principal.raw}})
     with pytest.raises(SignatureRejected, match="needs sender_pubkey"):
         verify_envelope({"content": envelope["content"]})
-    with pytest.raises(Unauthenticated):
+    with pytest.raises(SignatureRejected):
         verify_envelope({**envelope, "sender_sig": other.sign(b"x")})
 
 
@@ -270,7 +269,7 @@ def test_delegation_cycle_rejected() -> None:
 def test_queries_only_delegation_cannot_call() -> None:
     root, session = generate_identity(), generate_identity()
     delegation = {"pubkey": session.der_public_key, "expiration": NOW + 10**12, "permissions": "queries"}
-    from canister_factory.ic.request_id import sign_delegation
+    from icp_client.request_id import sign_delegation
 
     chain = [{"delegation": delegation, "signature": sign_delegation(root, delegation)}]
     with pytest.raises(SignatureRejected, match="queries only"):

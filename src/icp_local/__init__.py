@@ -1,0 +1,35 @@
+"""icp_local: a local Internet Computer for development and tests, in process and over the IC's HTTP interface.
+
+One application subnet's management canister, the cycles ledger and the CMC, persisted in a database (SQLite or
+PostgreSQL) so that it survives restarts and processes that open the same database share one IC. ``LocalIc`` is
+the in-process API; ``icp_local.front`` serves it through the IC's HTTP interface, so that agents (ours, icp-cli,
+agent-js) use it as they would a replica. See ``ic.py`` for what differs from the real IC.
+
+It depends only on the IC client library (``icp_client``): principals, Candid, the management canister's
+records and the protocol's error tree (a reject is ``icp_client.errors.Reject``).
+"""
+
+from icp_local.config import CMC_ID, CYCLES_LEDGER_ID, MANAGEMENT_CANISTER_ID, SubnetConfig
+from icp_local.db import IcDatabase, StorageError
+from icp_local.faults import Faults
+from icp_local.ic import LocalIc
+from icp_local.ledger import CreateCanisterOk, DepositResult, LedgerErr
+from icp_local.management import CanisterChange, CanisterInfo
+from icp_local.rejects import IngressTooLarge
+
+__all__ = [
+    "CMC_ID",
+    "CYCLES_LEDGER_ID",
+    "MANAGEMENT_CANISTER_ID",
+    "CanisterChange",
+    "CanisterInfo",
+    "CreateCanisterOk",
+    "DepositResult",
+    "Faults",
+    "IcDatabase",
+    "IngressTooLarge",
+    "LedgerErr",
+    "LocalIc",
+    "StorageError",
+    "SubnetConfig",
+]

@@ -1,0 +1,58 @@
+"""The embedded subnet's configuration and the well-known principals it answers for. Standard library only."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from icp_client.management import CHUNK_SIZE, MAX_CHUNKS_PER_STORE, MAX_CONTROLLERS
+from icp_client.principal import Principal
+
+MANAGEMENT_CANISTER_ID = Principal(b"")
+CYCLES_LEDGER_ID = Principal.from_canister_index(0x0210_0002)  # um5iw-rqaaa-aaaaq-qaaba-cai
+CMC_ID = Principal.from_canister_index(4)  # rkp4c-7iaaa-aaaaa-aaaca-cai
+
+CANISTER_IDS_PER_SUBNET = 2**20
+T = 1_000_000_000_000
+
+
+def _default_subnet_id() -> Principal:
+    # Subnet ids are self-authenticating principals of the subnet's public key; ours has no key, so we
+    # derive a fixed one from a name.
+    return Principal(hashlib.sha224(b"canister-factory embedded subnet").digest() + b"\x02")
+
+
+@dataclass(frozen=True, slots=True)
+class SubnetConfig:
+    """The embedded subnet: its id, its canister id range, its fees and limits
+    (a 13-node subnet's by default).
+
+    The id range ``[first_index, last_index]`` is one subnet block (2^20 ids) that holds neither the NNS
+    canisters (indices 0..) nor the cycles ledger (0x02100002).
+    """
+
+    subnet_id: Principal = field(default_factory=_default_subnet_id)
+    first_index: int = 5 * CANISTER_IDS_PER_SUBNET
+    last_index: int = 6 * CANISTER_IDS_PER_SUBNET - 1
+    creation_fee: int = 500_000_000_000
+    ledger_fee: int = 100_000_000
+    default_provisional_cycles: int = 100 * T
+    max_controllers: int = MAX_CONTROLLERS
+    chunk_size: int = CHUNK_SIZE
+    max_chunks: int = MAX_CHUNKS_PER_STORE
+    max_wasm_size: int = 100 * 1024 * 1024
+    max_ingress_bytes: int = 2 * 1024 * 1024
+    default_freezing_threshold: int = 2_592_000
+    default_reserved_cycles_limit: int = 5 * T
+    update_base_fee: int = 5_000_000
+    ingress_message_fee: int = 1_200_000
+    ingress_byte_fee: int = 2_000
+    upload_chunk_fee: int = 200_000_000
+    history_kept: int = 20
+    ledger_window_ns: int = 24 * 3600 * 1_000_000_000
+    ledger_drift_ns: int = 60 * 1_000_000_000
+
+    def in_range(self, canister_id: Principal) -> bool:
+        """Whether ``canister_id`` is one this subnet allocates automatically."""
+        index = canister_id.canister_index()
+        return index is not None and self.first_index <= index <= self.last_index

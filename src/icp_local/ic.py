@@ -1,0 +1,350 @@
+"""The local IC: one application subnet's management canister, the cycles ledger and the CMC, in process.
+
+``LocalIc`` keeps all of its state in a database (tables ``ic_*``, ``state.py``; ``db.py``), so
+it survives restarts and is shared by every process that opens the same database. Each public method is one
+call to the IC: it takes the caller (``sender``) first, runs in one write transaction (a reject leaves no
+effect) and raises ``Reject`` with the specification's reject code and the replica's error code and message
+shape.
+
+::
+
+    LocalIc
+    ├── management canister aaaaa-aa   provisional_create_canister_with_cycles, install_code, ...
+    ├── cycles ledger um5iw-...        icrc1_balance_of, create_canister, withdraw, mint, ...
+    ├── CMC rkp4c-...                  get_default_subnets
+    ├── public reads                   read_controllers, read_module_hash, read_metadata (the state tree's)
+    └── faults                         fault injection for reliability tests (``faults.py``)
+
+Deliberate differences from the real IC:
+
+* Time does not pass inside the IC: nothing is charged for storage, compute or idle time, and canisters are
+  never frozen. ``idle_cycles_burned_per_day`` reports what a real subnet would charge for the module's
+  storage. Only these are charged to the canister: install (5M base + 1.2M per message + 2k per ingress byte,
+  2/IC0207 when it cannot pay) and ``upload_chunk`` (as install's message fees + 200M, 5/IC0504 when it cannot
+  pay). The freezing threshold is stored and reported but not enforced; ``reserved_cycles`` is always 0.
+* Modules are not run (yet): ``install`` has no ``canister_init``, ``upgrade`` no hooks, and a canister has no
+  memories; a module is checked for structure (magic, version, sections, size limits, ``icp:`` custom
+  sections), not validated as Wasm code. ``memory_size`` is the installed module's size.
+* ``stop_canister`` stops at once (there are never open call contexts), so a canister is never ``stopping``.
+* The ingress size limit (2 MiB), an HTTP 413 before consensus on the real IC, is raised here as
+  ``IngressTooLarge``, an ``Reject`` with code 4 and no error code.
+* ``canister_status`` is allowed to controllers and to the canister itself (the default
+  ``status_visibility``); other visibilities are not modelled, nor ``log_visibility``,
+  ``environment_variables`` or snapshots.
+* ``provisional_create_canister_with_cycles`` is open to anyone, as on a development instance; a
+  ``specified_id`` inside the automatic range is refused (4/IC0408) like the replica's test environment does.
+* ``uninstall_code`` keeps the chunk store.
+* The cycles ledger keeps no block log, only the next block index; ``mint`` and ``deposit`` are the operator's
+  stand-in for acquiring cycles (``mint`` is not a ledger method; ``deposit`` deducts the fee like the
+  ledger's code). The ledger's dedup identity is the recorded transaction (account, amount, receiver,
+  created_at_time), not the creation settings. The CMC's subnet selection accepts only this subnet.
+* Module hashes are SHA-256 of the module as given (compressed bytes for gzip), as the specification says
+  (DESIGN.md §7 says decompressed; the specification and the replica hash the bytes as installed).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from icp_client.management import CanisterRunStatus, CanisterSettings, CanisterStatus, InstallMode
+from icp_client.principal import Principal
+from icp_local import ledger, management
+from icp_local.clock import Clock, SystemClock
+from icp_local.config import SubnetConfig
+from icp_local.db import IcDatabase
+from icp_local.faults import Faults
+from icp_local.ledger import CreateCanisterOk, DepositResult, LedgerErr
+from icp_local.management import CanisterInfo, Env
+from icp_local.state import MIGRATIONS, IcStateTx, ic_read, ic_write
+
+
+class LocalIc:
+    """The local IC on ``db``; construct one per process (it migrates its tables on construction).
+
+    ``LocalIc.open(url)`` and ``LocalIc.for_state_dir(path)`` open the database too.
+
+    Raises:
+        StorageError: the database fails, or was written by a newer local IC.
+    """
+
+    def __init__(
+        self, db: IcDatabase, *, clock: Clock | None = None, config: SubnetConfig | None = None
+    ) -> None:
+        self._db = db
+        self.clock: Clock = clock if clock is not None else SystemClock()
+        self.config = config if config is not None else SubnetConfig()
+        self.faults = Faults()
+        db.migrate(MIGRATIONS)
+
+    @classmethod
+    def open(cls, url: str, *, clock: Clock | None = None, config: SubnetConfig | None = None) -> LocalIc:
+        """The local IC kept in the database at ``url`` (``sqlite:///...`` or ``postgresql://...``)."""
+        return cls(IcDatabase.open(url), clock=clock, config=config)
+
+    @classmethod
+    def for_state_dir(
+        cls, state_dir: Path, *, clock: Clock | None = None, config: SubnetConfig | None = None
+    ) -> LocalIc:
+        """The local IC kept in ``state_dir`` (its SQLite file ``ic.sqlite3``, created if missing)."""
+        return cls(IcDatabase.for_state_dir(state_dir), clock=clock, config=config)
+
+    @property
+    def db(self) -> IcDatabase:
+        """The database this IC keeps its state in."""
+        return self._db
+
+    def close(self) -> None:
+        """Release the database's connections."""
+        self._db.dispose()
+
+    @property
+    def subnet_id(self) -> Principal:
+        return self.config.subnet_id
+
+    # --- management canister -------------------------------------------------------------------------------
+
+    def provisional_create_canister_with_cycles(
+        self,
+        sender: Principal,
+        amount: int | None = None,
+        settings: CanisterSettings | None = None,
+        specified_id: Principal | None = None,
+    ) -> Principal:
+        """Create a canister holding ``amount`` cycles (the configured default when None).
+
+        Raises:
+            Reject: 5/IC0504 invalid settings; 4/IC0408 ``specified_id`` inside the automatic range;
+                2/IC0205 ``specified_id`` exists; 1/IC0101 the id range is used up.
+        """
+        cycles = self.config.default_provisional_cycles if amount is None else amount
+        with self._write("provisional_create_canister_with_cycles") as (tx, env):
+            return management.create(
+                tx,
+                env,
+                origin=sender,
+                cycles=cycles,
+                settings=settings,
+                default_controller=sender,
+                specified_id=specified_id,
+            )
+
+    def provisional_top_up_canister(self, sender: Principal, canister_id: Principal, amount: int) -> None:
+        """Add ``amount`` cycles to a canister. Raises Reject 3/IC0301 if it does not exist."""
+        with self._write("provisional_top_up_canister") as (tx, _env):
+            management.top_up(tx, canister_id, amount)
+
+    def install_code(
+        self,
+        sender: Principal,
+        canister_id: Principal,
+        mode: InstallMode,
+        wasm_module: bytes,
+        arg: bytes = b"",
+    ) -> None:
+        """Install ``wasm_module`` (raw or gzipped Wasm) in ``mode``.
+
+        Raises:
+            Reject: 3/IC0301 no such canister; 5/IC0512 sender not a controller; 5/IC0514 ``install`` on a
+                non-empty canister; 5/IC0537 ``upgrade`` on an empty one; 2/IC0207 the canister cannot pay;
+                5/IC0505 invalid module; ``IngressTooLarge`` module and arg over the ingress limit.
+        """
+        with self._write("install_code") as (tx, env):
+            management.install_code(tx, env, sender, canister_id, mode, wasm_module, arg)
+
+    def upload_chunk(self, sender: Principal, canister_id: Principal, chunk: bytes) -> bytes:
+        """Store ``chunk`` in the canister's chunk store and return its SHA-256.
+
+        Raises:
+            Reject: 3/IC0301, 5/IC0512 (controllers or the canister itself), 5/IC0504 chunk over
+                1 MiB, store full, or the canister cannot pay.
+        """
+        with self._write("upload_chunk") as (tx, env):
+            return management.upload_chunk(tx, env, sender, canister_id, chunk)
+
+    def stored_chunks(self, sender: Principal, canister_id: Principal) -> list[bytes]:
+        """The hashes in the canister's chunk store, in upload order. Raises Reject 3/IC0301, 5/IC0512."""
+        with self._read("stored_chunks") as (tx, _env):
+            return management.stored_chunks(tx, sender, canister_id)
+
+    def clear_chunk_store(self, sender: Principal, canister_id: Principal) -> None:
+        """Empty the canister's chunk store. Raises Reject 3/IC0301, 5/IC0512."""
+        with self._write("clear_chunk_store") as (tx, _env):
+            management.clear_chunk_store(tx, sender, canister_id)
+
+    def install_chunked_code(
+        self,
+        sender: Principal,
+        target_canister: Principal,
+        store_canister: Principal | None,
+        chunk_hashes: Sequence[bytes],
+        wasm_module_hash: bytes,
+        mode: InstallMode,
+        arg: bytes = b"",
+    ) -> None:
+        """Install the module made of ``chunk_hashes`` from the store canister (the target by default).
+
+        The sender must control the target, and control the store canister or be it.
+
+        Raises:
+            Reject: as ``install_code``, and 5/IC0504 for a chunk hash not found, a hash not 32 bytes, or a
+                module whose SHA-256 is not ``wasm_module_hash``.
+        """
+        with self._write("install_chunked_code") as (tx, env):
+            management.install_chunked_code(
+                tx, env, sender, target_canister, store_canister, chunk_hashes, wasm_module_hash, mode, arg
+            )
+
+    def uninstall_code(self, sender: Principal, canister_id: Principal) -> None:
+        """Remove the canister's module. Raises Reject 3/IC0301, 5/IC0512."""
+        with self._write("uninstall_code") as (tx, env):
+            management.uninstall_code(tx, env, sender, canister_id)
+
+    def update_settings(self, sender: Principal, canister_id: Principal, settings: CanisterSettings) -> None:
+        """Change the fields given in ``settings``. Raises Reject 3/IC0301, 5/IC0512, 5/IC0504 (invalid)."""
+        with self._write("update_settings") as (tx, env):
+            management.update_settings(tx, env, sender, canister_id, settings)
+
+    def canister_status(self, sender: Principal, canister_id: Principal) -> CanisterStatus:
+        """The canister's status, for its controllers and itself. Raises Reject 3/IC0301, 5/IC0512."""
+        with self._read("canister_status") as (tx, _env):
+            return management.canister_status(tx, sender, canister_id)
+
+    def start_canister(self, sender: Principal, canister_id: Principal) -> None:
+        """Set the canister running. Raises Reject 3/IC0301, 5/IC0512."""
+        with self._write("start_canister") as (tx, _env):
+            management.set_running(tx, sender, canister_id, CanisterRunStatus.RUNNING)
+
+    def stop_canister(self, sender: Principal, canister_id: Principal) -> None:
+        """Stop the canister (at once). Raises Reject 3/IC0301, 5/IC0512."""
+        with self._write("stop_canister") as (tx, _env):
+            management.set_running(tx, sender, canister_id, CanisterRunStatus.STOPPED)
+
+    def delete_canister(self, sender: Principal, canister_id: Principal) -> None:
+        """Delete a stopped canister. Raises Reject 3/IC0301, 5/IC0512, 5/IC0510 (not stopped)."""
+        with self._write("delete_canister") as (tx, _env):
+            management.delete_canister(tx, sender, canister_id)
+
+    def canister_info(self, canister_id: Principal, num_requested_changes: int = 0) -> CanisterInfo:
+        """``canister_info`` (callable only by canisters on the IC; here for tests and the HTTP front)."""
+        with self._read("canister_info") as (tx, _env):
+            return management.canister_info(tx, canister_id, num_requested_changes)
+
+    # --- the state tree and test helpers ---------------------------------------------------------------
+
+    def read_controllers(self, canister_id: Principal) -> tuple[Principal, ...]:
+        """``/canister/<id>/controllers``. Raises Reject 3/IC0301 for an unknown canister."""
+        with self._read("read_controllers") as (tx, _env):
+            return management.read_controllers(tx, canister_id)
+
+    def read_module_hash(self, canister_id: Principal) -> bytes | None:
+        """``/canister/<id>/module_hash``: None for an empty canister. Raises Reject 3/IC0301."""
+        with self._read("read_module_hash") as (tx, _env):
+            return management.read_module_hash(tx, canister_id)
+
+    def read_metadata(self, canister_id: Principal, name: str, sender: Principal) -> bytes | None:
+        """``/canister/<id>/metadata/<name>``: None if absent, or private and ``sender`` not a controller."""
+        with self._read("read_metadata") as (tx, _env):
+            return management.read_metadata(tx, canister_id, name, sender)
+
+    def installed_module(self, canister_id: Principal) -> bytes | None:
+        """The installed module's bytes (as given to install), None for an empty canister."""
+        with self._read("installed_module") as (tx, _env):
+            return management.installed_module(tx, canister_id)
+
+    def canister_exists(self, canister_id: Principal) -> bool:
+        with self._read("canister_exists") as (tx, _env):
+            return tx.canister_exists(canister_id)
+
+    def list_canisters(self) -> list[Principal]:
+        """Every canister that exists, in id order."""
+        with self._read("list_canisters") as (tx, _env):
+            return tx.list_canisters()
+
+    def count_modules(self) -> int:
+        """How many distinct modules are stored (each once, however many canisters use it)."""
+        with self._read("count_modules") as (tx, _env):
+            return tx.count_modules()
+
+    # --- cycles ledger -------------------------------------------------------------------------------------
+
+    def icrc1_balance_of(self, owner: Principal, subaccount: bytes | None = None) -> int:
+        with self._read("icrc1_balance_of") as (tx, _env):
+            return ledger.balance_of(tx, owner, subaccount)
+
+    def icrc1_fee(self) -> int:
+        return self.config.ledger_fee
+
+    def ledger_create_canister(
+        self,
+        sender: Principal,
+        amount: int,
+        settings: CanisterSettings | None = None,
+        created_at_time: int | None = None,
+        *,
+        from_subaccount: bytes | None = None,
+        subnet: Principal | None = None,
+    ) -> CreateCanisterOk | LedgerErr:
+        """The ledger's ``create_canister`` with its result variant as is (``Err`` returned, not raised)."""
+        with self._write("create_canister") as (tx, env):
+            return ledger.create_canister(
+                tx,
+                env,
+                sender,
+                amount,
+                settings,
+                created_at_time,
+                from_subaccount=from_subaccount,
+                subnet=subnet,
+            )
+
+    def ledger_withdraw(
+        self,
+        sender: Principal,
+        amount: int,
+        to: Principal,
+        created_at_time: int | None = None,
+        *,
+        from_subaccount: bytes | None = None,
+    ) -> int | LedgerErr:
+        """The ledger's ``withdraw`` with its result variant as is: the block index or a ``LedgerErr``."""
+        with self._write("withdraw") as (tx, env):
+            return ledger.withdraw(
+                tx, env, sender, amount, to, created_at_time, from_subaccount=from_subaccount
+            )
+
+    def mint(self, owner: Principal, amount: int, subaccount: bytes | None = None) -> int:
+        """Credit ``amount`` cycles to an account, free: the operator's stand-in for buying cycles.
+
+        Not a method of the real ledger. Returns the block index.
+        """
+        with self._write("mint") as (tx, _env):
+            return ledger.mint(tx, owner, subaccount, amount)
+
+    def deposit(self, owner: Principal, amount: int, subaccount: bytes | None = None) -> DepositResult:
+        """The ledger's ``deposit`` as if a canister attached ``amount`` cycles: credits ``amount - fee``."""
+        with self._write("deposit") as (tx, _env):
+            return ledger.deposit(tx, owner, subaccount, amount, self.config.ledger_fee)
+
+    # --- CMC -----------------------------------------------------------------------------------------------
+
+    def get_default_subnets(self) -> list[Principal]:
+        """The CMC's ``get_default_subnets``: this one subnet."""
+        return [self.config.subnet_id]
+
+    # --- plumbing ------------------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _write(self, method: str) -> Iterator[tuple[IcStateTx, Env]]:
+        armed = self.faults.before(method)
+        with ic_write(self._db) as tx:
+            yield tx, Env(self.config, self.clock.now_ns())
+        self.faults.after(armed)
+
+    @contextlib.contextmanager
+    def _read(self, method: str) -> Iterator[tuple[IcStateTx, Env]]:
+        armed = self.faults.before(method)
+        with ic_read(self._db) as tx:
+            yield tx, Env(self.config, self.clock.now_ns())
+        self.faults.after(armed)
