@@ -1,0 +1,1 @@
+"""The local IC: an in-process emulator of an Internet Computer subnet."""
