@@ -18,6 +18,7 @@ import wasmtime
 
 from .api_table import ApiMode
 from .errors import HostError
+from .globals_io import GlobalBank
 from .heap import Heap
 from .host import HostSlot, SystemApi, define_imports
 from .modules import PreparedModule
@@ -153,22 +154,22 @@ class CanisterInstance:
         table = self._exports.get(EXPORT_TABLE)
         self.table = table if isinstance(table, wasmtime.Table) else None
         self.heap = Heap(self.store, self.memory) if self.memory is not None else None
-        self._global_exports = {
-            index: glob
-            for index in self.module.info.mutable_globals
-            if isinstance(glob := self._exports.get(f"{EXPORT_GLOBAL_PREFIX}{index}"), wasmtime.Global)
-        }
+        self._bank = GlobalBank(
+            self.store,
+            {
+                index: glob
+                for index in self.module.info.mutable_globals
+                if isinstance(glob := self._exports.get(f"{EXPORT_GLOBAL_PREFIX}{index}"), wasmtime.Global)
+            },
+        )
 
     # -- globals ----------------------------------------------------------------------------------
 
     def _read_globals(self) -> dict[int, GlobalValue]:
-        return {index: glob.value(self.store) for index, glob in self._global_exports.items()}
+        return self._bank.read()
 
     def _restore_globals(self, values: dict[int, GlobalValue]) -> None:
-        for index, value in values.items():
-            glob = self._global_exports.get(index)
-            if glob is not None:
-                glob.set_value(self.store, value)
+        self._bank.write(values)
 
     def _changed_globals(self) -> dict[int, GlobalValue]:
         now = self._read_globals()
