@@ -50,6 +50,11 @@ class ApiMode(enum.Enum):
         return self not in _NON_REPLICATED
 
     @property
+    def composite(self) -> bool:
+        """Whether the mode belongs to a composite query call graph (its state lives until the graph ends)."""
+        return self in _COMPOSITE
+
+    @property
     def keeps_changes(self) -> bool:
         """Whether a successful run keeps its state changes (queries and inspection never do)."""
         return self not in _DISCARDING
@@ -66,6 +71,14 @@ _NON_REPLICATED = frozenset(
     }
 )
 _DISCARDING = _NON_REPLICATED | {ApiMode.REPLICATED_QUERY}
+_COMPOSITE = frozenset(
+    {
+        ApiMode.COMPOSITE_QUERY,
+        ApiMode.COMPOSITE_REPLY_CALLBACK,
+        ApiMode.COMPOSITE_REJECT_CALLBACK,
+        ApiMode.COMPOSITE_CLEANUP,
+    }
+)
 
 MODE_LETTERS: dict[ApiMode, str] = {
     ApiMode.START: "s",

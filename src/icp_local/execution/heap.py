@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import weakref
 
 import wasmtime
 
@@ -41,6 +42,7 @@ class Heap:
         self.base = ctypes.cast(memory.data_ptr(store), ctypes.c_void_p).value or 0
         self.committed = memory.data_len(store)
         self._fd = os.memfd_create("icp-local-heap", os.MFD_CLOEXEC)
+        self._finalizer = weakref.finalize(self, os.close, self._fd)
         os.ftruncate(self._fd, self.committed)
 
     # -- setting up -------------------------------------------------------------------------------
@@ -102,13 +104,14 @@ class Heap:
         """The current content of page ``index``."""
         return ctypes.string_at(self.base + index * PAGE, PAGE)
 
-    def commit(self, pages: list[int]) -> dict[int, bytes]:
-        """Makes the written ``pages`` committed; returns their new contents.
+    def commit(self, pages: list[int], contents: dict[int, bytes] | None = None) -> dict[int, bytes]:
+        """Makes the written ``pages`` committed (``contents``: their bytes, if already read); returns them.
 
         Raises:
             OSError: if writing the memory file fails.
         """
-        contents = {index: self.page(index) for index in pages}
+        if contents is None:
+            contents = {index: self.page(index) for index in pages}
         length = self.length
         if length > self.committed:
             os.ftruncate(self._fd, length)
@@ -145,9 +148,8 @@ class Heap:
 
     def close(self) -> None:
         """Closes the memory file (the mapping goes with wasmtime's memory)."""
-        if self._fd >= 0:
-            os.close(self._fd)
-            self._fd = -1
+        self._finalizer()
+        self._fd = -1
 
 
 def _runs(pages: list[int]) -> list[tuple[int, int]]:

@@ -221,7 +221,8 @@ class CallsApi(HostCore):
         self.certified_data = self.read("ic0.certified_data_set", src, size)
 
     def ic0_data_certificate_present(self) -> int:
-        return int(self.ctx.certificate is not None and self.mode is not ApiMode.REPLICATED_QUERY)
+        certified_modes = (ApiMode.NON_REPLICATED_QUERY, ApiMode.COMPOSITE_QUERY)
+        return int(self.ctx.certificate is not None and self.mode in certified_modes)
 
     def _certificate(self, function: str) -> bytes:
         if self.ctx.certificate is None:

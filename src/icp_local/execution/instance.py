@@ -64,6 +64,10 @@ class Execution:
 
     ``delta`` is None when nothing is to be kept (a trap, a query); ``commit()`` and ``rollback()`` are
     then no-ops.  Otherwise exactly one of them must be called before the instance runs again.
+
+    A composite query's execution is *speculative*: its changes stay for its callbacks (which may run
+    while it is pending, and take it over) and are dropped by ``rollback()`` (or ``commit()``) when the
+    call graph ends.
     """
 
     def __init__(
@@ -72,11 +76,17 @@ class Execution:
         delta: StateDelta | None = None,
         on_commit: Callable[[], None] | None = None,
         on_rollback: Callable[[], None] | None = None,
+        speculative: bool = False,
     ) -> None:
         self.outcome = outcome
         self.delta = delta
+        self.speculative = speculative
         self._on_commit = on_commit
         self._on_rollback = on_rollback
+
+    def supersede(self) -> None:
+        """Hands the pending changes over to a later execution (a composite callback)."""
+        self._on_commit = self._on_rollback = None
 
     @property
     def pending(self) -> bool:
@@ -190,10 +200,13 @@ class CanisterInstance:
         ``fuel`` caps the instructions (default: the context's limit, else the IC's for ``mode``);
         ``report_limit`` is the limit named if it runs out (default: ``fuel``; install steps share one).
         Raises:
-            RuntimeError: if an earlier execution is still pending.
+            RuntimeError: if an earlier execution is still pending (unless a composite query's callback
+                runs on its speculative state).
         """
         if self._pending is not None and self._pending.pending:
-            raise RuntimeError("the previous execution is neither committed nor rolled back")
+            if not (mode.composite and self._pending.speculative):
+                raise RuntimeError("the previous execution is neither committed nor rolled back")
+            self._pending.supersede()
         limit = fuel if fuel is not None else (context.instruction_limit or default_instruction_limit(mode))
         host = SystemApi(mode, context, self.stable, limit)
         host.attach(self.store, self.memory)
@@ -212,6 +225,9 @@ class CanisterInstance:
                 Outcome(host.failed_effects(used, trap_log), error.for_canister(context.canister_id))
             )
         outcome = Outcome(host.effects(used))
+        if mode.composite:
+            self._pending = Execution(outcome, None, self._rollback_all, self._rollback_all, speculative=True)
+            return self._pending
         if not mode.keeps_changes:
             self._rollback_all()
             return Execution(outcome)
@@ -232,6 +248,8 @@ class CanisterInstance:
             return _trap_error(exc, limit)
         except wasmtime.WasmtimeError as exc:
             return _wrapped_error(exc)
+        except Exception as exc:  # a bug in a host function must not leave the state half-changed
+            return HostError.engine(f"{type(exc).__name__}: {exc}")
         return None
 
     def _entry(self, target: str | Callback) -> wasmtime.Func:
@@ -271,7 +289,7 @@ class CanisterInstance:
 
         def commit() -> None:
             if self.heap is not None:
-                self.heap.commit(pages)
+                self.heap.commit(pages, heap_pages)
             self.stable.commit()
             self._globals.update(globals_changed)
 

@@ -17,6 +17,10 @@ from .types import Effects, MessageContext, Outcome, OutgoingCall
 
 __all__ = ["inspect_message", "query_call", "response", "system_task", "update_call"]
 
+_CALLBACK_MODES = {
+    False: (ApiMode.REPLY_CALLBACK, ApiMode.REJECT_CALLBACK, ApiMode.CLEANUP),
+    True: (ApiMode.COMPOSITE_REPLY_CALLBACK, ApiMode.COMPOSITE_REJECT_CALLBACK, ApiMode.COMPOSITE_CLEANUP),
+}
 _SYSTEM_TASKS = {
     ApiMode.HEARTBEAT: "canister_heartbeat",
     ApiMode.GLOBAL_TIMER: "canister_global_timer",
@@ -42,8 +46,8 @@ def update_call(instance: CanisterInstance, method: str, context: MessageContext
 def query_call(instance: CanisterInstance, method: str, context: MessageContext) -> Execution:
     """A query call to ``method``: its changes are always discarded.
 
-    A composite query runs its entry point only; calls it makes are returned in its effects but their
-    callbacks would run on the rolled-back state (see the package docs).
+    A composite query's execution is speculative: its calls' callbacks (``response(..., composite=True)``)
+    run on its state; the router calls ``rollback()`` on the last execution when the call graph ends.
     """
     info = instance.module.info
     if method in info.queries:
@@ -84,21 +88,24 @@ def response(
     call: OutgoingCall,
     context: MessageContext,
     reply: bytes | None = None,
+    composite: bool = False,
 ) -> Execution:
     """Runs the callback of ``call`` for its response: the reply callback with ``reply`` as argument,
     or (``reply`` None) the reject callback with ``context.reject_code``/``reject_message``.
 
     If the callback traps and the call has a cleanup callback, the cleanup runs on the rolled-back
     state; the outcome keeps the callback's error and the pending changes are the cleanup's.
+    ``composite``: the call was made by a composite query (the callback runs on its speculative state).
     """
+    reply_mode, reject_mode, cleanup_mode = _CALLBACK_MODES[composite]
     if reply is not None:
-        mode, closure, ctx = ApiMode.REPLY_CALLBACK, call.reply, replace(context, arg=reply, reject_code=0)
+        mode, closure, ctx = reply_mode, call.reply, replace(context, arg=reply, reject_code=0)
     else:
-        mode, closure, ctx = ApiMode.REJECT_CALLBACK, call.reject, replace(context, arg=b"")
+        mode, closure, ctx = reject_mode, call.reject, replace(context, arg=b"")
     execution = instance.run(mode, closure, ctx)
     if execution.outcome.error is None or call.cleanup is None:
         return execution
-    cleanup = instance.run(ApiMode.CLEANUP, call.cleanup, replace(ctx, arg=b""))
+    cleanup = instance.run(cleanup_mode, call.cleanup, replace(ctx, arg=b""))
     if cleanup.outcome.error is not None:
         return execution
     logs = execution.outcome.effects.logs + cleanup.outcome.effects.logs

@@ -422,3 +422,39 @@ def test_system_tasks_run_if_exported(engine: ExecutionEngine, ctx: Ctx) -> None
     assert heartbeat.outcome.effects.logs == ("",)
     assert timer.outcome.error is None and timer.outcome.effects.instructions == 0
     heartbeat.commit()
+
+
+COMPOSITE = wat(
+    """
+  (import "ic0" "call_new" (func $call_new (param i32 i32 i32 i32 i32 i32 i32 i32)))
+  (import "ic0" "call_perform" (func $perform (result i32)))
+  (global $seen (mut i32) (i32.const 0))
+  (table 1 funcref)
+  (elem (i32.const 0) $on_reply)
+  (data (i32.const 0) "\\01\\02m")
+  (func $on_reply (param $env i32)
+    (i32.store (i32.const 100) (global.get $seen)) (call $reply_append (i32.const 100) (i32.const 4)) (call $reply))
+  (func (export "canister_composite_query ask")
+    (global.set $seen (i32.const 5))
+    (call $call_new (i32.const 0) (i32.const 2) (i32.const 2) (i32.const 1)
+      (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0))
+    (drop (call $perform)))
+  (func (export "canister_query seen")
+    (i32.store (i32.const 100) (global.get $seen)) (call $reply_append (i32.const 100) (i32.const 4)) (call $reply))
+"""
+)
+
+
+def test_a_composite_query_keeps_its_state_for_its_callbacks_until_the_graph_ends(
+    engine: ExecutionEngine, ctx: Ctx
+) -> None:
+    instance = _install(engine, COMPOSITE, ctx)
+
+    asked = query_call(instance, "ask", ctx())
+    (call,) = asked.outcome.effects.calls
+    assert asked.speculative and asked.delta is None
+    answered = response(instance, call, ctx(), reply=b"", composite=True)
+    assert answered.outcome.effects.reply == (5).to_bytes(4, "little")
+    answered.rollback()
+
+    assert _query(instance, "seen", ctx) == bytes(4)
