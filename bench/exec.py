@@ -78,15 +78,17 @@ def _counter(engine: ExecutionEngine) -> CanisterInstance:
     return installed.instance
 
 
-def _bare(instance: CanisterInstance, export: str, mode: ApiMode, ctx: MessageContext) -> Callable[[], object]:
+def _bare(
+    instance: CanisterInstance, export: str, mode: ApiMode, ctx: MessageContext
+) -> Callable[[], object]:
     """Calls ``export`` on the ready instance with a host but no rollback, no delta, no commit."""
-    func = instance._exports[export]  # noqa: SLF001 - the benchmark bypasses the engine on purpose
+    func = instance._exports[export]
     assert isinstance(func, wasmtime.Func)
 
     def call() -> object:
         host = SystemApi(mode, ctx, instance.stable, 10**10)
         host.attach(instance.store, instance.memory)
-        instance._slot.host = host  # noqa: SLF001
+        instance._slot.host = host
         instance.store.set_fuel(10**10)
         return func(instance.store)
 
