@@ -38,7 +38,14 @@ from canister_factory.candid import (
     variant,
 )
 
-REFERENCE = Path(__file__).resolve().parents[3].parent / "shared" / "reference"
+REFERENCE = next(
+    (
+        p / "shared" / "reference"
+        for p in Path(__file__).resolve().parents
+        if (p / "shared" / "reference").is_dir()
+    ),
+    Path(__file__).resolve().parents[4] / "shared" / "reference",
+)
 
 
 def test_parse_untyped_values() -> None:

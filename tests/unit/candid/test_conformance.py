@@ -21,7 +21,16 @@ from canister_factory.candid import CandidError, Type, TypeEnv, decode, parse_va
 from canister_factory.candid._lexer import TokenStream
 from canister_factory.candid.did import TypeParser, check_env
 
-SUITE = Path(__file__).resolve().parents[3].parent / "shared" / "conformance" / "candid"
+
+def _find_suite() -> Path:
+    """``shared/conformance/candid`` in the nearest folder above this file that has it (a checkout's parent, or
+    the parent of a folder of worktrees)."""
+    here = Path(__file__).resolve()
+    found = (p / "shared" / "conformance" / "candid" for p in here.parents)
+    return next((s for s in found if s.is_dir()), here.parents[4] / "shared" / "conformance" / "candid")
+
+
+SUITE = _find_suite()
 
 #: Assertions that cannot pass, by id ("file:line"), with the reason. Kept empty on purpose.
 SKIPS: dict[str, str] = {}
