@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import create, ic_bytes, scale, upload
+from bench import candid, create, ic_bytes, scale, upload
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results.json"
@@ -30,6 +30,8 @@ TARGETS: dict[str, tuple[float, bool]] = {
     "scale_factory_stats_ratio": (2, False),
     "scale_list_ratio": (2, False),
     "ic_bytes_ratio_n100": (1.1, False),
+    **{f"candid_{case}_{op}_ratio": (1.0, True) for case in candid.CASES for op in candid.OPS},
+    "candid_hostile_refused": (candid.HOSTILE_BLOBS, True),
 }
 
 
@@ -61,8 +63,15 @@ def _suites(quick: bool) -> list[tuple[str, Callable[[], dict[str, float]]]]:
             ("create", lambda: create.run(50)),
             ("scale", lambda: scale.run(1_000, 20_000)),
             ("ic_bytes", lambda: ic_bytes.run((1, 3))),
+            ("candid", lambda: candid.run(rounds=1, min_batch_s=0.02)),
         ]
-    return [("upload", upload.run), ("create", create.run), ("scale", scale.run), ("ic_bytes", ic_bytes.run)]
+    return [
+        ("upload", upload.run),
+        ("create", create.run),
+        ("scale", scale.run),
+        ("ic_bytes", ic_bytes.run),
+        ("candid", candid.run),
+    ]
 
 
 def _verdict(key: str, value: float) -> str:

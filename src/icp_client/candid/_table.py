@@ -155,3 +155,85 @@ def _check_methods(env: TypeEnv) -> None:
             for method, t in entry.methods:
                 if not isinstance(resolve(t), FuncType):
                     raise CandidDecodeError(f"{name}: method {method!r} does not have a function type")
+
+
+def table_end(data: bytes, start: int) -> int | None:
+    """Where the type table and argument types starting at ``start`` end, or None if they are malformed.
+
+    Only walks the numbers (no types are built, no limit is checked), so that a message whose table was seen
+    before can be recognised by its bytes; :func:`read_types` is what checks a table. Every step consumes
+    input, so the walk is bounded by the input's length.
+    """
+    try:
+        count, pos = _uleb(data, start)
+        for _ in range(count):
+            pos = _skip_entry(data, pos)
+        count, pos = _uleb(data, pos)
+        for _ in range(count):
+            pos = _sleb(data, pos)[1]
+    except (IndexError, _Malformed):
+        return None
+    return pos
+
+
+class _Malformed(Exception):
+    pass
+
+
+def _uleb(data: bytes, pos: int) -> tuple[int, int]:
+    b = data[pos]
+    if b < 0x80:
+        return b, pos + 1
+    result, shift = b & 0x7F, 7
+    while True:
+        pos += 1
+        b = data[pos]
+        result |= (b & 0x7F) << shift
+        if b < 0x80:
+            return result, pos + 1
+        shift += 7
+        if shift > 63:  # longer than 10 bytes: not a size
+            raise _Malformed
+
+
+def _sleb(data: bytes, pos: int) -> tuple[int, int]:
+    b = data[pos]
+    if b < 0x80:
+        return (b - 0x80 if b & 0x40 else b), pos + 1
+    value, end = _uleb(data, pos)
+    bits = 7 * (end - pos)
+    return (value - (1 << bits) if data[end - 1] & 0x40 else value), end
+
+
+def _skip_entry(data: bytes, pos: int) -> int:
+    code, pos = _sleb(data, pos)
+    if code in (OPT, VEC):
+        return _sleb(data, pos)[1]
+    if code in (RECORD, VARIANT):
+        count, pos = _uleb(data, pos)
+        for _ in range(count):
+            pos = _sleb(data, _uleb(data, pos)[1])[1]
+        return pos
+    if code == FUNC:
+        for _ in range(2):
+            count, pos = _uleb(data, pos)
+            for _ in range(count):
+                pos = _sleb(data, pos)[1]
+        count, pos = _uleb(data, pos)
+        return _within(data, pos + count)
+    if code == SERVICE:
+        count, pos = _uleb(data, pos)
+        for _ in range(count):
+            length, pos = _uleb(data, pos)
+            pos = _sleb(data, _within(data, pos + length))[1]
+        return pos
+    if code < _LAST_KNOWN_OPCODE:
+        length, pos = _uleb(data, pos)
+        return _within(data, pos + length)
+    raise _Malformed
+
+
+def _within(data: bytes, pos: int) -> int:
+    if pos > len(data):
+        raise _Malformed
+    return pos

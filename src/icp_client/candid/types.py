@@ -255,10 +255,17 @@ class TypeEnv(Mapping[str, Type]):
 
     def __init__(self, defs: Mapping[str, Type] | None = None) -> None:
         self._defs: dict[str, Type] = dict(defs or {})
+        self._revision = 0
 
     def define(self, name: str, type_: Type) -> None:
         """Add or replace the definition of ``name``."""
         self._defs[name] = type_
+        self._revision += 1
+
+    @property
+    def revision(self) -> int:
+        """How many times :meth:`define` has been called: the codec's caches notice a change by it."""
+        return self._revision
 
     def ref(self, name: str) -> NamedType:
         """A :class:`NamedType` for ``name`` bound to this environment (the name need not exist yet)."""
