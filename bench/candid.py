@@ -49,7 +49,7 @@ TIME_LIMIT_S = 1.0
 MEMORY_LIMIT_MIB = 512
 OPS = ("encode", "decode")
 CASES = tuple(candid_common.CASES)
-#: The ``!:`` blob assertions of the official suite (vendored under tests/vendor/candid-conformance), the target of the refusals.
+#: The ``!:`` blob assertions of the official suite (tests/vendor/candid-conformance), the target of refusals.
 HOSTILE_BLOBS = 185
 
 
