@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from canister_factory._core.config import Settings
+from canister_factory._core.config import DB_INT_MAX, DEFAULT_MAX_STORED_MODULE_BYTES, Settings
 from canister_factory._core.lifecycle import State
 from canister_factory._core.model import Mode
 from canister_factory._core.uploads import Upload
@@ -63,7 +63,22 @@ _NEXT_CREATED_AT = (
     .returning(_LAST_TIME)
 )
 _UPDATE_CREATION = sa.update(t.canisters).where(t.canisters.c.id == sa.bindparam("record_id_"))
-_INFLIGHT = sa.select(t.canisters.c.cycles).where(t.canisters.c.state == State.RESERVED.value)
+_SP = t.cycles_spends.c
+_GUARD_LOCKED = sa.select(t.cycles_guard.c.id).where(t.cycles_guard.c.id == 1).with_for_update()
+_LIVE = sa.or_(_SP.state == "spent", _SP.lapses_at_ns.is_(None), _SP.lapses_at_ns >= sa.bindparam("now"))
+_RESERVED = sa.select(_SP.amount).where(
+    _SP.state == "reserved", sa.or_(_SP.lapses_at_ns.is_(None), _SP.lapses_at_ns >= sa.bindparam("now"))
+)
+_SPENT_BY = sa.select(_SP.amount).where(
+    _SP.caller == sa.bindparam("who"), _SP.at_ns >= sa.bindparam("since"), _LIVE
+)
+_INSERT_SPEND = sa.insert(t.cycles_spends).returning(_SP.id)
+_SETTLE_SPEND = (
+    sa.update(t.cycles_spends)
+    .where(_SP.state == "reserved")
+    .values(state="spent", amount=sa.bindparam("spent"))
+)
+_RELEASE = sa.delete(t.cycles_spends).where(_SP.state == "reserved")
 _SPARE = sa.select(t.spares.c.canister_id).order_by(t.spares.c.added_at_ns).limit(1)
 _SPARE_PG = _SPARE.with_for_update(skip_locked=True)
 _INSERT_CREATION = sa.insert(t.canisters).returning(t.canisters.c.id)
@@ -177,6 +192,8 @@ class FactoryRepo:
             max_creations_per_day=row["max_creations_per_day"],
             max_active_uploads_per_caller=row["max_active_uploads_per_caller"],
             max_modules_per_caller=row["max_modules_per_caller"],
+            max_cycles_per_caller_per_day=_opt_int(row["max_cycles_per_caller_per_day"]),
+            max_stored_module_bytes=row["max_stored_module_bytes"] or DEFAULT_MAX_STORED_MODULE_BYTES,
         )
 
     def insert_settings(self, settings: Settings, *, deployer: Principal, now_ns: int, network: str) -> None:
@@ -195,6 +212,8 @@ class FactoryRepo:
                 max_active_uploads_per_caller=settings.max_active_uploads_per_caller,
                 max_modules_per_caller=settings.max_modules_per_caller,
                 network=network,
+                max_cycles_per_caller_per_day=_opt_text(settings.max_cycles_per_caller_per_day),
+                max_stored_module_bytes=settings.max_stored_module_bytes,
             )
         )
         self.conn.execute(
@@ -205,6 +224,7 @@ class FactoryRepo:
                 active_uploads=0,
                 unique_callers=0,
                 last_created_at_time_ns=0,
+                stored_bytes=0,
             )
         )
         self.set_admins(settings.admins)
@@ -259,6 +279,18 @@ class FactoryRepo:
         """A ``created_at_time`` for the cycles ledger that no other creation of this factory uses."""
         return int(self.conn.execute(_NEXT_CREATED_AT, {"now": now_ns}).scalar_one())
 
+    def claim_storage(self, size: int, limit: int) -> int | None:
+        """Count ``size`` more stored bytes unless that passes ``limit``; the new total, or None if it would."""
+        col = t.counters.c.stored_bytes
+        statement = (
+            sa.update(t.counters).where(col + size <= limit).values(stored_bytes=col + size).returning(col)
+        )
+        total = self.conn.execute(statement).scalar()
+        return None if total is None else int(total)
+
+    def stored_bytes(self) -> int:
+        return int(self.conn.execute(sa.select(t.counters.c.stored_bytes)).scalar_one())
+
     def bump(self, **deltas: int) -> None:
         values = {name: t.counters.c[name] + delta for name, delta in deltas.items() if delta}
         if values:
@@ -267,6 +299,8 @@ class FactoryRepo:
     # uploads --------------------------------------------------------------------------------------
 
     def get_upload(self, upload_id: int, *, lock: bool = False) -> Upload | None:
+        if not 0 <= upload_id <= DB_INT_MAX:  # a valid nat64 that no stored upload can have
+            return None
         query = _UPLOAD_LOCKED if lock else _UPLOAD
         row = self.conn.execute(query, {"upload_id": upload_id}).mappings().first()
         return None if row is None else _upload(row)
@@ -356,8 +390,9 @@ class FactoryRepo:
                     select.where(chunks.c.upload_id == upload.id),
                 )
             )
-        else:
+        else:  # the module is stored already: this upload's copy of its bytes goes
             self._delete_chunk_data(sa.select(chunks.c.data_id).where(chunks.c.upload_id == upload.id))
+            self.bump(stored_bytes=-upload.total_len)
         self.conn.execute(sa.delete(chunks).where(chunks.c.upload_id == upload.id))
         self.conn.execute(
             sa.update(t.uploads)
@@ -371,7 +406,9 @@ class FactoryRepo:
         self._delete_chunk_data(sa.select(chunks.c.data_id).where(chunks.c.upload_id == upload.id))
         self.conn.execute(sa.delete(chunks).where(chunks.c.upload_id == upload.id))
         self.conn.execute(sa.delete(t.uploads).where(t.uploads.c.id == upload.id))
-        if upload.module_hash is not None:
+        if upload.module_hash is None:
+            self.bump(stored_bytes=-upload.total_len)
+        else:
             self.collect_module(upload.module_hash)
 
     def collect_module(self, module_hash: bytes) -> None:
@@ -385,6 +422,7 @@ class FactoryRepo:
         if self.conn.execute(used_by_upload).first() or self.conn.execute(used_by_creation).first():
             return
         mc = t.module_chunks
+        self.bump(stored_bytes=-(self.module_size(module_hash) or 0))
         self._delete_chunk_data(sa.select(mc.c.data_id).where(mc.c.module_hash == module_hash))
         self.conn.execute(sa.delete(mc).where(mc.c.module_hash == module_hash))
         self.conn.execute(sa.delete(t.modules).where(t.modules.c.hash == module_hash))
@@ -506,13 +544,74 @@ class FactoryRepo:
         query = sa.select(t.canisters).order_by(c.id.desc()).limit(limit)
         if owner is not None:
             query = query.where(c.owner == owner.to_text())
-        if cursor is not None:
+        if cursor is not None and cursor <= DB_INT_MAX:  # a larger cursor is above every id: from the top
             query = query.where(c.id < cursor)
         return [_creation(row) for row in self.conn.execute(query).mappings()]
 
-    def inflight_cycles(self) -> int:
-        """Cycles promised to creations that have not yet called ``create_canister`` (state RESERVED)."""
-        return sum(int(c) for (c,) in self.conn.execute(_INFLIGHT))
+    # cycles: reservations and spends ----------------------------------------------------------------
+
+    def lock_cycles(self) -> None:
+        """Take the lock every check of the cycles floor holds (the guard row; SQLite's write lock is enough)."""
+        self.conn.execute(_GUARD_LOCKED)
+
+    def reserved_cycles(self, now_ns: int) -> int:
+        """Cycles held by reservations the IC has not yet answered (lapsed ones no longer count)."""
+        return sum(int(a) for (a,) in self.conn.execute(_RESERVED, {"now": now_ns}))
+
+    def spent_by(self, caller: Principal, since_ns: int, now_ns: int) -> int:
+        """Cycles ``caller``'s creations and top-ups spent or hold reserved since ``since_ns``."""
+        rows = self.conn.execute(_SPENT_BY, {"who": caller.to_text(), "since": since_ns, "now": now_ns})
+        return sum(int(a) for (a,) in rows)
+
+    def insert_spend(
+        self,
+        kind: str,
+        amount: int,
+        now_ns: int,
+        *,
+        caller: Principal | None = None,
+        creation_id: int | None = None,
+        lapses_at_ns: int | None = None,
+    ) -> int:
+        """Record a reservation of ``amount`` cycles (state ``reserved``); returns its id."""
+        values = {
+            "kind": kind,
+            "caller": None if caller is None else caller.to_text(),
+            "creation_id": creation_id,
+            "amount": str(amount),
+            "state": "reserved",
+            "at_ns": now_ns,
+            "lapses_at_ns": lapses_at_ns,
+        }
+        return int(self.conn.execute(_INSERT_SPEND, values).scalar_one())
+
+    def settle_spend(self, spend_id: int, amount: int) -> None:
+        """The IC answered: the reservation becomes a spend of ``amount`` (what was really taken)."""
+        self.conn.execute(_SETTLE_SPEND.where(t.cycles_spends.c.id == spend_id), {"spent": str(amount)})
+
+    def release_spend(self, spend_id: int) -> None:
+        """The IC refused: nothing was spent, the reservation goes."""
+        self.conn.execute(_RELEASE.where(t.cycles_spends.c.id == spend_id))
+
+    def settle_creation_spend(self, creation_id: int, amount: int) -> None:
+        self.conn.execute(
+            _SETTLE_SPEND.where(t.cycles_spends.c.creation_id == creation_id), {"spent": str(amount)}
+        )
+
+    def release_creation_spend(self, creation_id: int) -> None:
+        self.conn.execute(_RELEASE.where(t.cycles_spends.c.creation_id == creation_id))
+
+    def prune_spends(self, before_ns: int, now_ns: int) -> None:
+        """Forget spends older than ``before_ns`` and reservations that lapsed (neither counts any more)."""
+        s = t.cycles_spends.c
+        self.conn.execute(
+            sa.delete(t.cycles_spends).where(
+                sa.or_(
+                    sa.and_(s.state == "spent", s.at_ns < before_ns),
+                    sa.and_(s.state == "reserved", s.lapses_at_ns < now_ns),
+                )
+            )
+        )
 
     def unfinished_creations(self) -> list[CreationRow]:
         query = sa.select(t.canisters).where(t.canisters.c.state.in_(_OPEN_STATES)).order_by(t.canisters.c.id)
@@ -543,6 +642,14 @@ class FactoryRepo:
 
     def count_spares(self) -> int:
         return int(self.conn.execute(sa.select(sa.func.count()).select_from(t.spares)).scalar_one())
+
+
+def _opt_int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _opt_text(value: int | None) -> str | None:
+    return None if value is None else str(value)
 
 
 def _insert_ignore(pg: bool, table: sa.Table) -> Any:
