@@ -9,10 +9,8 @@ hash before installing, INSTALLED reads the controllers before ``update_settings
 
 from __future__ import annotations
 
-import os
-import socket
+import contextlib
 import time
-import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
@@ -41,13 +39,13 @@ from canister_factory._core.model import CreateInstallRequest, CreateInstallResp
 from canister_factory._core.quotas import DAY_NS, check_quota, check_rate
 from canister_factory._core.uploads import Upload
 from canister_factory.ports import CanisterSettings, CyclesLedgerError, InstallMode
-from canister_factory.service import cycles
+from canister_factory.service import claims, cycles
 from canister_factory.service.context import Context, settings_of
 from canister_factory.service.installer import MAX_INGRESS_BYTES, Installer
 from canister_factory.store.factory_repo import CreationRow, FactoryRepo
 from icp_client.principal import Principal
 
-LEASE_NS = 300 * 1_000_000_000
+LEASE_NS = claims.LEASE_NS
 MAX_ATTEMPTS = 3  # tries of a step that the IC rejects as transient (SYS_TRANSIENT) before giving up
 NOT_OWNER_OF_UPLOAD = "not owner of upload"
 _MAX_STEPS = 16
@@ -78,7 +76,7 @@ def create_and_install_with(
     record_id = _existing_for_key(ctx, caller, req)
     if record_id is not None:
         return _outcome(drive(ctx, installer, record_id))
-    token = _claim_token(ctx)
+    token = claims.new_token()
     row = _reserve(ctx, caller, req, token)
     return _outcome(drive(ctx, installer, row.id, token=token, row=row))
 
@@ -104,7 +102,7 @@ def drive(
     failures = 0
     claimed_at = ctx.now()
     if token is None:
-        token = _claim_token(ctx)
+        token = claims.new_token()
         row = _claim(ctx, record_id, token)
     elif row is None:
         row = _load(ctx, record_id)
@@ -133,10 +131,12 @@ def drive(
 def reconcile(ctx: Context, installer: Installer) -> dict[str, int]:
     """Finish or undo every creation left unfinished by a process that stopped; returns counts by outcome."""
     counts = {"ready": 0, "failed": 0, "skipped": 0, "unavailable": 0}
+    with contextlib.suppress(FactoryError):  # a store canister whose creation was interrupted joins the pool
+        installer.stores.finish_interrupted()
     with ctx.store.read() as repo:
         pending = repo.unfinished_creations()
     for row in pending:
-        if not _claim_is_stale(row, ctx.now()):
+        if not claims.is_stale(row.claimed_by, row.claimed_until_ns, ctx.now()):
             counts["skipped"] += 1
             continue
         try:
@@ -463,36 +463,12 @@ def _claim(ctx: Context, record_id: int, token: str) -> CreationRow | None:
             raise NotFound(f"creation {record_id} not found")
         if lifecycle.is_terminal(row.state):
             return row
-        if row.claimed_by not in (None, token) and not _claim_is_stale(row, now):
+        if row.claimed_by not in (None, token) and not claims.is_stale(
+            row.claimed_by, row.claimed_until_ns, now
+        ):
             return None
         repo.claim(record_id, token, now + LEASE_NS)
     return row
-
-
-def _claim_token(ctx: Context) -> str:
-    """``host:pid:random``: whoever finds the claim can tell whether its process is still alive."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
-
-
-def _claim_is_stale(row: CreationRow, now: int) -> bool:
-    """A claim is stale when it expired, or when its process (on this host) is gone."""
-    if row.claimed_by is None or (row.claimed_until_ns or 0) < now:
-        return True
-    host, _, rest = row.claimed_by.partition(":")
-    pid_text = rest.partition(":")[0]
-    if host != socket.gethostname() or not (pid_text.isascii() and pid_text.isdigit()):
-        return False
-    return not _process_alive(int(pid_text))
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _load(ctx: Context, record_id: int) -> CreationRow:

@@ -112,6 +112,18 @@ class CreationRow:
 
 
 @dataclass(frozen=True, slots=True)
+class StoreRow:
+    """A store canister of the pool (``canister_id`` None while it is being created) and its claim."""
+
+    id: int
+    canister_id: Principal | None
+    created_at_time_ns: int
+    claimed_by: str | None
+    claimed_until_ns: int | None
+    module_hash: bytes | None
+
+
+@dataclass(frozen=True, slots=True)
 class CallerQuota:
     quota_used: int
     created_count: int
@@ -245,13 +257,6 @@ class FactoryRepo:
     def set_admins(self, admins: frozenset[Principal]) -> None:
         self.conn.execute(sa.delete(t.admins))
         self.conn.execute(sa.insert(t.admins), [{"principal": p.to_text()} for p in admins])
-
-    def store_canister(self) -> Principal | None:
-        text = self.conn.execute(sa.select(t.settings.c.store_canister)).scalar()
-        return None if text is None else Principal.from_text(text)
-
-    def set_store_canister(self, canister_id: Principal) -> None:
-        self.conn.execute(sa.update(t.settings).values(store_canister=canister_id.to_text()))
 
     def _allowlisted(self, caller: Principal) -> Iterator[Principal]:
         if self.conn.execute(_ALLOWED, {"who": caller.to_text()}).first() is not None:
@@ -620,6 +625,52 @@ class FactoryRepo:
     def claim(self, record_id: int, owner: str, until_ns: int) -> None:
         self.update_creation(record_id, claimed_by=owner, claimed_until_ns=until_ns)
 
+    # store canisters ------------------------------------------------------------------------------
+
+    def store_canisters(self) -> list[Principal]:
+        """Every store canister of the pool (not those still being created)."""
+        sc = t.store_canisters.c
+        query = sa.select(sc.canister_id).where(sc.canister_id.is_not(None)).order_by(sc.id)
+        return [Principal.from_text(text) for (text,) in self.conn.execute(query)]
+
+    def store_rows(self) -> list[StoreRow]:
+        """The pool, locked for the rest of the transaction (PostgreSQL)."""
+        query = sa.select(t.store_canisters).order_by(t.store_canisters.c.id).with_for_update()
+        return [_store_row(row) for row in self.conn.execute(query).mappings()]
+
+    def claim_store(self, store_id: int, token: str, until_ns: int) -> None:
+        sc = t.store_canisters
+        self.conn.execute(
+            sa.update(sc).where(sc.c.id == store_id).values(claimed_by=token, claimed_until_ns=until_ns)
+        )
+
+    def add_store(self, created_at_time_ns: int, token: str, until_ns: int, now_ns: int) -> int:
+        """A row for a store canister about to be created, claimed by ``token``; returns its id."""
+        values = {
+            "created_at_time_ns": created_at_time_ns,
+            "claimed_by": token,
+            "claimed_until_ns": until_ns,
+            "added_at_ns": now_ns,
+        }
+        return int(
+            self.conn.execute(
+                sa.insert(t.store_canisters).values(**values).returning(t.store_canisters.c.id)
+            ).scalar_one()
+        )
+
+    def set_store_canister(self, store_id: int, canister_id: Principal) -> None:
+        sc = t.store_canisters
+        self.conn.execute(sa.update(sc).where(sc.c.id == store_id).values(canister_id=canister_id.to_text()))
+
+    def release_store(self, store_id: int, token: str, module_hash: bytes | None) -> None:
+        """Give the store back, recording which module's chunks it now holds."""
+        sc = t.store_canisters
+        self.conn.execute(
+            sa.update(sc)
+            .where(sc.c.id == store_id, sc.c.claimed_by == token)
+            .values(claimed_by=None, claimed_until_ns=None, module_hash=module_hash)
+        )
+
     # spare pool -----------------------------------------------------------------------------------
 
     def add_spare(self, canister_id: Principal, record_id: int, now_ns: int) -> None:
@@ -654,6 +705,18 @@ def _opt_text(value: int | None) -> str | None:
 
 def _insert_ignore(pg: bool, table: sa.Table) -> Any:
     return (postgresql.insert(table) if pg else sqlite.insert(table)).on_conflict_do_nothing()
+
+
+def _store_row(row: Any) -> StoreRow:
+    cid = row["canister_id"]
+    return StoreRow(
+        id=int(row["id"]),
+        canister_id=None if cid is None else Principal.from_text(cid),
+        created_at_time_ns=int(row["created_at_time_ns"]),
+        claimed_by=row["claimed_by"],
+        claimed_until_ns=row["claimed_until_ns"],
+        module_hash=None if row["module_hash"] is None else bytes(row["module_hash"]),
+    )
 
 
 def _upload(row: Any) -> Upload:

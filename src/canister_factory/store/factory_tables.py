@@ -31,7 +31,7 @@ settings = sa.Table(
     sa.Column("max_active_uploads_per_caller", sa.BigInteger, nullable=False),
     sa.Column("max_modules_per_caller", sa.BigInteger, nullable=False),
     sa.Column("network", sa.Text, nullable=False),
-    sa.Column("store_canister", PrincipalText, nullable=True),
+    sa.Column("store_canister", PrincipalText, nullable=True),  # before migration 3; now store_canisters
     sa.Column("max_cycles_per_caller_per_day", Cycles, nullable=True),
     sa.Column("max_stored_module_bytes", sa.BigInteger, nullable=True),  # null: the default
 )
@@ -172,6 +172,20 @@ cycles_spends = sa.Table(
 # One row, locked by every check of the cycles floor so that two checks never interleave (PostgreSQL).
 cycles_guard = sa.Table("cycles_guard", metadata, sa.Column("id", sa.Integer, primary_key=True))
 
+# The pool of store canisters: each large install claims one for itself, so concurrent installs never share a
+# chunk store (and never evict each other's chunks). A row without canister_id is a store being created.
+store_canisters = sa.Table(
+    "store_canisters",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("canister_id", PrincipalText, nullable=True, unique=True),
+    sa.Column("created_at_time_ns", sa.BigInteger, nullable=False),
+    sa.Column("claimed_by", sa.String(128), nullable=True),
+    sa.Column("claimed_until_ns", sa.BigInteger, nullable=True),
+    sa.Column("module_hash", sa.LargeBinary, nullable=True),  # the module whose chunks it holds last
+    sa.Column("added_at_ns", sa.BigInteger, nullable=False),
+)
+
 keys = sa.Table(
     "factory_keys",
     metadata,
@@ -226,7 +240,19 @@ def _cycles_and_storage_v2(conn: Connection) -> None:
     conn.execute(sa.update(counters).values(stored_bytes=module_bytes + open_bytes))
 
 
+def _store_pool_v3(conn: Connection) -> None:
+    """A pool of store canisters, claimed one per large install; the one store canister joins it."""
+    metadata.create_all(conn, tables=[store_canisters])
+    existing = conn.execute(sa.select(settings.c.store_canister)).scalar()
+    if existing is not None:
+        conn.execute(
+            sa.insert(store_canisters).values(canister_id=existing, created_at_time_ns=0, added_at_ns=0)
+        )
+        conn.execute(sa.update(settings).values(store_canister=None))
+
+
 MIGRATIONS = [
     Migration(1, "factory tables", _create_v1),
     Migration(2, "cycles reservations, daily cycles bound, storage bound", _cycles_and_storage_v2),
+    Migration(3, "a pool of store canisters", _store_pool_v3),
 ]
