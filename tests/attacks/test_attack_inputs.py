@@ -31,6 +31,8 @@ def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
 
 
 def _seen(reply: httpx.Response) -> str:
+    if reply.is_success:
+        return f"{reply.status_code} ok"
     body = reply.json() if reply.content else {}
     return f"{reply.status_code} {body.get('code')}: {body.get('error')}"
 
@@ -82,7 +84,9 @@ def test_ids_beyond_nat64_in_process(tmp_path: Path, attack: Attack) -> None:
 )
 def test_loose_types_are_refused(served: Backend, field: str, value: object, attack: Attack) -> None:
     kind = "integer" if field == "upload_id" else "boolean"
-    attack.tried(f"{field}: {value!r} instead of a JSON {kind}", "400 invalid_argument naming the field")
+    attack.tried(
+        f"{field}: {value!r} instead of a JSON {kind} ({served.name})", "400 invalid_argument naming it"
+    )
     assert served.url
     with FactoryClient(served.url, served.admin) as client, httpx.Client() as http:
         if field == "stopped":
@@ -99,7 +103,8 @@ def test_loose_types_are_refused(served: Backend, field: str, value: object, att
 
 def test_the_body_is_read_after_authentication(served: Backend, attack: Attack) -> None:
     attack.tried(
-        "an unsigned request with a body that is not JSON", "401 (authentication comes first), not 400"
+        f"an unsigned request with a body that is not JSON ({served.name})",
+        "401 (authentication first), not 400",
     )
     assert served.url
     with httpx.Client() as http, FactoryClient(served.url, served.admin) as client:
@@ -117,7 +122,8 @@ def test_the_body_is_read_after_authentication(served: Backend, attack: Attack) 
 
 def test_a_chunked_json_body_over_its_cap_is_a_413(served: Backend, attack: Attack) -> None:
     attack.tried(
-        "a signed JSON body of 100 KiB sent chunked (no Content-Length)", "413 limit_exceeded, not 400"
+        f"a signed JSON body of 100 KiB sent chunked, no Content-Length ({served.name})",
+        "413 limit_exceeded, not 400",
     )
     assert served.url
     body = b'{"stopped": true, "pad": "' + b"x" * 100_000 + b'"}'
@@ -157,7 +163,8 @@ def test_the_command_line_fails_in_one_line(tmp_path: Path, attack: Attack) -> N
         ),
         "unknown option": _cli(*base, "deploy", "--no-such-option"),
     }
-    attack.saw("; ".join(f"{k}: exit {r.returncode}, {r.stderr.strip()!r}" for k, r in runs.items()))
+    shown = {k: r.stderr.strip().replace(str(tmp_path), "<tmp>") for k, r in runs.items()}
+    attack.saw("; ".join(f"{k}: exit {r.returncode}, {shown[k]!r}" for k, r in runs.items()))
     for run in runs.values():
         assert len(run.stderr.strip().splitlines()) == 1, run.stderr
         assert "Traceback" not in run.stderr

@@ -58,15 +58,23 @@ def test_a_request_signed_for_one_factory_is_refused_by_another(
         rehosted = httpx.Request("PUT", target, headers=signed.headers, content=signed.content)
         rehosted.headers["host"] = auth.authority_of_url(b.url)
         first, second = _reply(http, as_sent), _reply(http, rehosted)
-        attack.saw(
-            f"with A's Host: {first}; with B's Host: {second}; B stopped: {b.app.factory.get_config().emergency_stop}"
-        )
+        stopped = b.app.factory.get_config().emergency_stop
+        names = {auth.authority_of_url(a.url): "<A>", auth.authority_of_url(b.url): "<B>"}
+        names[f"localhost:{auth.authority_of_url(b.url).rsplit(':', 1)[1]}"] = "localhost:<B's port>"
+        attack.saw(_named(f"with A's Host: {first}; with B's Host: {second}; B stopped: {stopped}", names))
         assert first.startswith("401 unauthenticated: the request was signed for ")
         assert f"signed for {auth.authority_of_url(a.url)}, which is not this factory" in first
         assert second.startswith("401 unauthenticated: signature does not verify")
         assert b.app.factory.get_config().emergency_stop is False
         assert http.send(signed).status_code == 204  # the same request is good at A, the factory it names
         assert a.app.factory.get_config().emergency_stop is True
+
+
+def _named(text: str, names: dict[str, str]) -> str:
+    """``text`` with the test's random addresses replaced by names, so the table reads the same each run."""
+    for address, name in sorted(names.items(), key=lambda kv: -len(kv[0])):
+        text = text.replace(address, name)
+    return text
 
 
 def _old_format_headers(identity: Identity, path: str, now: int) -> dict[str, str]:
@@ -225,6 +233,8 @@ def test_a_reverse_proxy_that_rewrites_host_still_works(tmp_path: Path, attack: 
             upload_id = client.create_upload()
             with FactoryClient(backend.url, client.identity) as direct, pytest.raises(Exception) as err:
                 direct.create_upload()  # signed for the service's own address, which is not its public URL
-        attack.saw(f"through the proxy: upload {upload_id} created; signed for the bare address: {err.value}")
+        names = {auth.authority_of_url(public): "<proxy>", auth.authority_of_url(backend.url): "<service>"}
+        seen = f"through the proxy: upload {upload_id} created; signed for the service's own address: {err.value}"
+        attack.saw(_named(seen, names))
         assert upload_id == 1
         assert "which is not this factory" in str(err.value)

@@ -15,6 +15,7 @@ from canister_factory.bootstrap import open_app
 from canister_factory.store import factory_tables as t
 from canister_factory.store.db import Database, SchemaTooNew, schema_version
 from icp_client.identity import generate_identity
+from icp_client.principal import Principal
 from tests.integration.api.serving import fresh_postgres_database
 from tests.support.attacks import Attack
 from tests.support.factory import sha256_hex, write_identity
@@ -22,6 +23,7 @@ from tests.support.wasm_modules import counter_wasm
 
 BIN = Path(sys.executable).with_name("canister-factory")
 LATEST = t.MIGRATIONS[-1].version
+LEGACY_STORE = "rrkah-fqaaa-aaaaa-aaaaq-cai"
 DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
@@ -89,7 +91,7 @@ def test_a_newer_schema_is_refused(kind: str, tmp_path: Path, attack: Attack) ->
 def test_a_version_one_database_is_migrated_with_its_data(kind: str, tmp_path: Path, attack: Attack) -> None:
     attack.tried(
         f"open a {kind} database of schema version 1 (before reservations and the storage bound) holding a module",
-        f"migrated to version {LATEST}; the module, its upload and the settings kept; stored bytes counted",
+        f"migrated to version {LATEST}; the module, its upload, the settings and its store canister kept",
     )
     with _database(kind, tmp_path) as url:
         admin, alice = generate_identity().principal, generate_identity().principal
@@ -105,15 +107,18 @@ def test_a_version_one_database_is_migrated_with_its_data(kind: str, tmp_path: P
             config = app.factory.get_config()
             with app.factory.ctx.store.read() as repo:
                 stored = repo.stored_bytes()
+                stores = repo.store_canisters()
             info = app.factory.get_upload_info(alice, upload_id)
         finally:
             app.close()
         attack.saw(f"version {_version(url)}; upload {upload_id} committed: {info.committed_hash is not None}; "
-                   f"stored bytes {stored}; max_stored_module_bytes {config.max_stored_module_bytes}")  # fmt: skip
+                   f"stored bytes {stored}; max_stored_module_bytes {config.max_stored_module_bytes}; "
+                   f"store canisters {[p.to_text() for p in stores]}")  # fmt: skip
         assert _version(url) == LATEST
         assert info.committed_hash == bytes.fromhex(sha256_hex(counter_wasm()))
         assert stored == len(counter_wasm())
         assert config.admins == (admin,) and config.max_cycles_per_caller_per_day is None
+        assert stores == [Principal.from_text(LEGACY_STORE)]
 
 
 def _back_to_version_one(url: str) -> None:
@@ -128,6 +133,8 @@ def _back_to_version_one(url: str) -> None:
             conn.exec_driver_sql(f"ALTER TABLE {table} DROP COLUMN {column}")
         conn.exec_driver_sql("DROP TABLE cycles_spends")
         conn.exec_driver_sql("DROP TABLE cycles_guard")
+        conn.exec_driver_sql("DROP TABLE store_canisters")
+        conn.execute(sa.update(t.settings).values(store_canister=LEGACY_STORE))  # version 1 kept one store
         conn.execute(
             sa.update(schema_version).where(schema_version.c.component == "factory").values(version=1)
         )

@@ -23,8 +23,8 @@ one PostgreSQL database migrate it exactly once; there is no operator-run step t
 not apply here: we never downgrade (we refuse instead), we do not autogenerate (each step is a few lines of
 SQLAlchemy that run on both dialects), and its environment (``env.py``, a ``versions/`` folder, one
 ``alembic_version`` table per component, its own locking) would be more code than the forty lines below, while the
-local IC (``icp_local.db``) keeps its own table with the same rule. Each step is tested on SQLite and PostgreSQL
-from every earlier version.
+local IC (``icp_local.db``) keeps its own table with the same rule. A version-1 database holding data is
+upgraded to the latest version in the tests, on SQLite and on PostgreSQL.
 """
 
 from __future__ import annotations

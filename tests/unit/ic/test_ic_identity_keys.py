@@ -50,7 +50,9 @@ def test_non_canonical_encodings_are_refused(hex_key: str) -> None:
 
 
 def test_a_point_off_the_curve_and_a_wrong_length() -> None:
-    assert key_problem(bytes.fromhex("02" + "00" * 31)) == "the Ed25519 public key is not a point on the curve"
+    assert (
+        key_problem(bytes.fromhex("02" + "00" * 31)) == "the Ed25519 public key is not a point on the curve"
+    )
     assert key_problem(b"\x01" * 31) == "an Ed25519 public key is 32 bytes, got 31"
 
 
