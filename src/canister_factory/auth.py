@@ -6,7 +6,7 @@ Used by both sides: ``FactoryClient`` signs with :func:`sign_request`, the HTTP 
 A signed request carries four headers (label ``sig1``; the verifier accepts any one label)::
 
     Content-Digest:  sha-256=:<base64 SHA-256 of the exact body bytes>:
-    Signature-Input: sig1=("@method" "@path" "@query" "content-digest");created=1700000000;
+    Signature-Input: sig1=("@method" "@authority" "@path" "@query" "content-digest");created=1700000000;
                      expires=1700000300;nonce="<random>";keyid="<principal text>";alg="ed25519"
     Signature:       sig1=:<base64 signature over the signature base>:
     Signature-Key:   sig1=:<base64 DER SubjectPublicKeyInfo of the signing key>:
@@ -16,6 +16,13 @@ The signature base is RFC 9421 section 2.5: one line per covered component, ``"<
 the key exactly as the IC does (``SHA-224(DER) · 0x02``) and must equal ``keyid``. Algorithms: ``ed25519``
 (RFC 8032), ``ecdsa-p256-sha256`` and ``ecdsa-secp256k1-sha256`` (64-byte ``r‖s`` over SHA-256, as the IC).
 ``docs/http-api.md`` has a worked example.
+
+The audience: ``@authority`` (the host and port the client addressed, RFC 9421 section 2.2.3) is covered, and
+the service accepts a request only if it verifies for one of the service's own authorities (its configured
+public URLs, else the address it was reached on): a request signed for one factory is refused by every other,
+even one that shares the caller's key as admin, and a reverse proxy that rewrites ``Host`` still works because
+the verifier uses its own authority, not the header. A request in the old format (without ``@authority``) is
+refused with a 401 that says so.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ import binascii
 import hashlib
 import re
 import secrets
+import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -34,12 +42,17 @@ from icp_client.identity import (
     P256_DER_PREFIX,
     SECP256K1_DER_PREFIX,
     Identity,
+    public_key_problem,
     verify_signature,
 )
 from icp_client.principal import Principal, PrincipalError
 
 LABEL = "sig1"
-COVERED = ("@method", "@path", "@query", "content-digest")
+COVERED = ("@method", "@authority", "@path", "@query", "content-digest")
+LEGACY_COVERED = ("@method", "@path", "@query", "content-digest")
+"""The format before the audience was signed: refused with a 401 that says what changed."""
+MAX_AUDIENCES = 16
+DEFAULT_PORTS = {"http": 80, "https": 443}
 MAX_VALIDITY_S = 300
 """``expires`` may be at most this many seconds after ``created``."""
 MAX_CLOCK_SKEW_S = 60
@@ -89,14 +102,51 @@ def content_digest(body: bytes) -> str:
     return f"sha-256=:{base64.b64encode(hashlib.sha256(body).digest()).decode()}:"
 
 
-def signature_base(method: str, path: str, query: str, digest: str, params: SignatureParams) -> bytes:
+def authority(scheme: str, host: str, port: int | None) -> str:
+    """The ``@authority`` value (RFC 9421 section 2.2.3) of a target: lower-case host, port unless the default.
+
+    An IPv6 address is bracketed, as in a URL. ``port`` None means the scheme's default.
+    """
+    name = host.lower()
+    if ":" in name and not name.startswith("["):
+        name = f"[{name}]"
+    if port is None or port == DEFAULT_PORTS.get(scheme.lower()):
+        return name
+    return f"{name}:{port}"
+
+
+def authority_of_url(url: str) -> str:
+    """The ``@authority`` of an absolute ``http``/``https`` URL.
+
+    Raises:
+        ValueError: not an absolute http(s) URL with a host.
+    """
+    parts = urllib.parse.urlsplit(url.strip())
+    if parts.scheme.lower() not in DEFAULT_PORTS or not parts.hostname:
+        raise ValueError(f"not an absolute http(s) URL: {url!r}")
+    return authority(parts.scheme, parts.hostname, parts.port)
+
+
+def authority_of_host_header(scheme: str, value: str) -> str:
+    """The ``@authority`` named by a ``Host`` header (normalised as :func:`authority` does)."""
+    try:
+        return authority_of_url(f"{scheme}://{value.strip()}")
+    except ValueError:
+        return value.strip().lower()
+
+
+def signature_base(
+    method: str, authority: str, path: str, query: str, digest: str, params: SignatureParams
+) -> bytes:
     """The RFC 9421 section 2.5 signature base for our covered components.
 
-    ``path`` is the request target's absolute path as sent (percent-encoding kept; empty becomes ``/``);
-    ``query`` is the query string without ``?`` (``@query`` is then ``?`` followed by it, as section 2.2.7 says).
+    ``authority`` is the target's host and port as :func:`authority` normalises them; ``path`` is the request
+    target's absolute path as sent (percent-encoding kept; empty becomes ``/``); ``query`` is the query string
+    without ``?`` (``@query`` is then ``?`` followed by it, as section 2.2.7 says).
     """
     values = {
         "@method": method.upper(),
+        "@authority": authority,
         "@path": path or "/",
         "@query": "?" + query,
         "content-digest": digest.strip(),
@@ -120,6 +170,7 @@ def algorithm_for(identity: Identity) -> str:
 def sign_request(
     identity: Identity,
     method: str,
+    authority: str,
     path: str,
     query: str,
     body: bytes,
@@ -128,11 +179,12 @@ def sign_request(
     ttl_s: int = MAX_VALIDITY_S,
     nonce: str | None = None,
 ) -> dict[str, str]:
-    """The four headers that authenticate one request as ``identity``'s principal.
+    """The four headers that authenticate one request as ``identity``'s principal, for one factory.
 
     Args:
         identity: the caller's key (not the anonymous identity: anonymous requests are sent unsigned).
-        method, path, query, body: the request exactly as it will be sent (``query`` without ``?``).
+        method, authority, path, query, body: the request exactly as it will be sent (``authority`` as
+            :func:`authority_of_url` gives it for the factory's URL; ``query`` without ``?``).
         now_s: the current Unix time in seconds (``created``); ``expires`` is ``now_s + ttl_s``.
         nonce: a unique value; a random 128-bit one by default.
 
@@ -147,7 +199,7 @@ def sign_request(
         keyid=identity.principal.to_text(),
         alg=algorithm_for(identity),
     )
-    signature = identity.sign(signature_base(method, path, query, digest, params))
+    signature = identity.sign(signature_base(method, authority, path, query, digest, params))
     return {
         "Content-Digest": digest,
         "Signature-Input": f"{LABEL}={params.serialize()}",
@@ -164,10 +216,23 @@ def is_signed(headers: Mapping[str, str]) -> bool:
     return any(name in headers for name in _SIGNATURE_HEADERS)
 
 
+@dataclass(frozen=True, slots=True)
+class Target:
+    """The request as the service received it: what the signature base is rebuilt from.
+
+    ``audiences`` are the service's own authorities (its public URLs' ``@authority``); ``host`` is the
+    ``@authority`` the ``Host`` header names, used only to say why a request for another factory is refused.
+    """
+
+    method: str
+    path: str
+    query: str
+    audiences: tuple[str, ...]
+    host: str | None = None
+
+
 def verify_request(
-    method: str,
-    path: str,
-    query: str,
+    target: Target,
     headers: Mapping[str, str],
     body: bytes,
     *,
@@ -176,13 +241,15 @@ def verify_request(
 ) -> Principal:
     """Check a signed request and return the principal that signed it.
 
-    ``headers`` must look names up case-insensitively (lower-case keys are enough). The nonce is recorded
-    through ``remember_nonce`` only after everything else checked out, so a bad request burns nothing.
+    ``headers`` must look names up case-insensitively (lower-case keys are enough). The signature must verify
+    with ``@authority`` set to one of ``target.audiences``. The nonce is recorded through ``remember_nonce`` only
+    after everything else checked out, so a bad request burns nothing.
 
     Raises:
-        Unauthenticated: a missing or malformed header, a body that does not match its digest, a key that
-            does not give ``keyid``, an algorithm that does not fit the key, a request not yet valid or
-            expired, a wrong signature, or a nonce already used.
+        Unauthenticated: a missing or malformed header, the old format, a body that does not match its digest,
+            a key that does not give ``keyid`` or that the IC refuses, an algorithm that does not fit the key, a
+            request not yet valid or expired, a request signed for another factory, a wrong signature, or a nonce
+            already used.
     """
     label, params = _parse_signature_input(_header(headers, "signature-input"))
     signature = _dictionary_bytes(_header(headers, "signature"), label, "Signature")
@@ -191,13 +258,34 @@ def verify_request(
     _check_digest(digest, body)
     principal = _check_key(der, params)
     _check_time(params, now_s)
-    if not verify_signature(der, signature_base(method, path, query, digest, params), signature):
-        raise Unauthenticated(
-            "signature does not verify (wrong key, or the request was altered after signing)"
-        )
+    _check_signature(target, der, digest, params, signature)
     if not remember_nonce(params.keyid, params.nonce, params.expires):
         raise Unauthenticated("nonce already used: the request is a replay")
     return principal
+
+
+def _check_signature(
+    target: Target, der: bytes, digest: str, params: SignatureParams, signature: bytes
+) -> None:
+    """The signature verifies for one of the service's authorities, or the 401 says why not."""
+
+    def verifies(for_authority: str) -> bool:
+        base = signature_base(target.method, for_authority, target.path, target.query, digest, params)
+        return verify_signature(der, base, signature)
+
+    audiences = target.audiences[:MAX_AUDIENCES]
+    first = [target.host] if target.host in audiences else []
+    if any(verifies(a) for a in dict.fromkeys([*first, *audiences])):
+        return
+    if target.host and target.host not in audiences and verifies(target.host):
+        raise Unauthenticated(
+            f"the request was signed for {target.host}, which is not this factory (it answers as "
+            f"{', '.join(audiences)}): a signed request is valid only at the factory it names in @authority"
+        )
+    raise Unauthenticated(
+        "signature does not verify (wrong key, a request meant for another factory, or the request was "
+        "altered after signing)"
+    )
 
 
 def _header(headers: Mapping[str, str], name: str) -> str:
@@ -224,6 +312,9 @@ def _check_key(der: bytes, params: SignatureParams) -> Principal:
         raise Unauthenticated(f"unsupported alg {params.alg!r}; expected one of {', '.join(ALGORITHMS)}")
     if not der.startswith(prefix):
         raise Unauthenticated(f"Signature-Key is not a {params.alg} public key")
+    problem = public_key_problem(der)
+    if problem is not None:  # the IC's rules: a weak key could sign for anyone (icp_client.identity)
+        raise Unauthenticated(f"Signature-Key refused: {problem}")
     principal = Principal.self_authenticating(der)
     try:
         claimed = Principal.from_text(params.keyid)
@@ -290,6 +381,12 @@ def _parse_signature_input(value: str) -> tuple[str, SignatureParams]:
     if match is None:
         raise Unauthenticated("Signature-Input member is not an inner list of component names")
     covered = tuple(re.findall(r'"([^"\\]*)"', match.group(1)))
+    if covered == LEGACY_COVERED:
+        raise Unauthenticated(
+            "this request is signed in the old format, which does not name the factory it is for: "
+            'cover "@authority" too, as ("@method" "@authority" "@path" "@query" "content-digest") '
+            "(docs/http-api.md, Authentication); update the client"
+        )
     if covered != COVERED:
         raise Unauthenticated(f"Signature-Input must cover exactly {' '.join(repr(c) for c in COVERED)}")
     raw = {name: val for name, val in _PARAM.findall(match.group(2))}
@@ -305,7 +402,8 @@ def _parse_signature_input(value: str) -> tuple[str, SignatureParams]:
 
 def _int_param(raw: dict[str, str], name: str) -> int:
     value = raw.get(name, "")
-    if not value.isdigit() or len(value) > 15:
+    # ASCII digits only: str.isdigit() also accepts "²" and other Unicode digits that int() refuses.
+    if not (value.isascii() and value.isdigit()) or len(value) > 15:
         raise Unauthenticated(f"Signature-Input needs an integer {name} parameter")
     return int(value)
 

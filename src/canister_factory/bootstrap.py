@@ -169,7 +169,22 @@ def open_app(
     """
     state = Path(state_dir) if state_dir is not None else default_state_dir()
     db = Database.open(database_url) if database_url else Database.for_state_dir(state)
-    clock = clock or SystemClock()
+    try:
+        return _open(db, state, database_url, clock or SystemClock(), network, reconcile=reconcile)
+    except BaseException:
+        db.dispose()  # a refused database (a newer schema, a bad network) leaves no connection open
+        raise
+
+
+def _open(
+    db: Database,
+    state: Path,
+    database_url: str | None,
+    clock: Clock,
+    network: Network | None,
+    *,
+    reconcile: bool,
+) -> App:
     store = FactoryStore(db)
     with store.write() as repo:
         pem = repo.factory_key(lambda: generate_identity("ed25519").to_pem().decode())
@@ -187,7 +202,11 @@ def open_app(
     factory = Factory(Context(store=store, ic=ic, clock=clock))
     app = App(db=db, factory=factory, identity=identity, embedded=embedded, network=network)
     if reconcile and recorded is not None:
-        factory.reconcile()
+        try:
+            factory.reconcile()
+        except BaseException:
+            app.close()
+            raise
     return app
 
 

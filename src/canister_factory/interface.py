@@ -67,6 +67,8 @@ def init_arg_from_candid(values: list[Any]) -> InitArg | None:
         max_creations_per_day=record.get("max_creations_per_day"),
         max_active_uploads_per_caller=record.get("max_active_uploads_per_caller"),
         max_modules_per_caller=record.get("max_modules_per_caller"),
+        max_cycles_per_caller_per_day=record.get("max_cycles_per_caller_per_day"),
+        max_stored_module_bytes=record.get("max_stored_module_bytes"),
     )
 
 

@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 
+from icp_client._edwards import key_problem
 from icp_client.errors import InvalidInput
 from icp_client.principal import Principal
 
@@ -337,14 +338,51 @@ def load_or_create_identity(path: Path) -> Identity:
 # --- verification ---------------------------------------------------------------------------------
 
 
+def public_key_problem(der_public_key: bytes) -> str | None:
+    """Why a DER public key cannot sign IC requests, or None when it can.
+
+    Ed25519 keys follow the IC's rules: the IC's Ed25519 library (``ic-ed25519``, ``packages/ic-ed25519`` in
+    dfinity/ic) judges a public key by ``PublicKey::is_canonical`` (the 32 bytes are the canonical encoding of
+    their point) and ``PublicKey::is_torsion_free`` (the point is in the prime-order subgroup), and the replica's
+    key validation (``ic_crypto_internal_basic_sig_ed25519::api::verify_public_key``) accepts only "a point on the
+    curve and in the right subgroup". We refuse the same keys, and the identity and the other small-order points
+    explicitly: with such a key, ``R = identity, S = 0`` verifies every message, so anyone could act as its
+    principal. secp256k1 and P-256 keys must be uncompressed points on their curve (``cryptography`` checks it).
+    """
+    key = bytes(der_public_key)
+    if key.startswith(ED25519_DER_PREFIX):
+        return key_problem(key[len(ED25519_DER_PREFIX) :])
+    for prefix, curve in ((SECP256K1_DER_PREFIX, ec.SECP256K1()), (P256_DER_PREFIX, ec.SECP256R1())):
+        if key.startswith(prefix):
+            point = key[len(prefix) :]
+            if len(point) != 65 or point[:1] != b"\x04":
+                return f"a {curve.name} public key must be an uncompressed point (65 bytes starting 04)"
+            try:
+                ec.EllipticCurvePublicKey.from_encoded_point(curve, point)
+            except ValueError:
+                return f"the {curve.name} public key is not a point on the curve"
+            return None
+    return "unsupported public key: expected Ed25519, secp256k1 or P-256 (DER SubjectPublicKeyInfo)"
+
+
+def check_public_key(der_public_key: bytes) -> None:
+    """Raises InvalidIdentity, saying why, unless the key is one the IC accepts (see :func:`public_key_problem`)."""
+    problem = public_key_problem(der_public_key)
+    if problem is not None:
+        raise InvalidIdentity(problem)
+
+
 def verify_signature(der_public_key: bytes, message: bytes, signature: bytes) -> bool:
     """Check a request signature made by an Ed25519, secp256k1 or P-256 key given as DER SPKI.
 
     The algorithm is recognised from the DER prefix. ECDSA signatures are 64-byte r‖s over SHA-256 (high S is
-    accepted too). Returns ``False`` for a wrong signature and for any malformed or unsupported key (canister
-    signatures, BLS, compressed points); it never raises on bad input.
+    accepted too). Returns ``False`` for a wrong signature and for any malformed, unsupported or weak key
+    (canister signatures, BLS, compressed points, Ed25519 keys the IC refuses: :func:`public_key_problem`); it
+    never raises on bad input.
     """
     key, sig, msg = bytes(der_public_key), bytes(signature), bytes(message)
+    if public_key_problem(key) is not None:
+        return False
     try:
         if key.startswith(ED25519_DER_PREFIX) and len(key) == len(ED25519_DER_PREFIX) + 32:
             raw = key[len(ED25519_DER_PREFIX) :]

@@ -24,6 +24,9 @@ pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 QUOTA = 5
 ATTEMPTS = 40
+# Both processes answer for one factory, as behind a load balancer: requests are signed for its public name.
+PUBLIC_URL = "https://factory.test"
+AUTHORITY = "factory.test"
 
 
 @dataclass
@@ -42,7 +45,8 @@ def cluster() -> Iterator[Cluster]:
         app.fund(1_000 * 10**12)
         NonceStore(app.db)  # every table exists before the processes start
         try:
-            with serve_in_subprocess(url) as first, serve_in_subprocess(url) as second:
+            public = ("--public-url", PUBLIC_URL)
+            with serve_in_subprocess(url, *public) as first, serve_in_subprocess(url, *public) as second:
                 yield Cluster(app=app, urls=(first, second), admin=admin)
         finally:
             app.close()
@@ -50,7 +54,7 @@ def cluster() -> Iterator[Cluster]:
 
 def test_forty_concurrent_creations_with_a_quota_of_five(cluster: Cluster) -> None:
     caller = generate_identity()
-    clients = [FactoryClient(url, caller, timeout=120) for url in cluster.urls]
+    clients = [FactoryClient(url, caller, timeout=120, authority=AUTHORITY) for url in cluster.urls]
     upload_id = clients[0].upload(counter_wasm()).upload_id
     request = CreateInstallRequest(upload_id, COUNTER_ARG, Mode.INSTALL, 10**12, handoff=True)
 
@@ -83,7 +87,8 @@ def test_forty_concurrent_creations_with_a_quota_of_five(cluster: Cluster) -> No
 
 
 def test_a_request_accepted_by_one_process_is_a_replay_at_the_other(cluster: Cluster) -> None:
-    with FactoryClient(cluster.urls[0], generate_identity()) as client, httpx.Client() as http:
+    client = FactoryClient(cluster.urls[0], generate_identity(), authority=AUTHORITY)
+    with client, httpx.Client() as http:
         request = client.build_request("POST", "/v1/uploads")
         assert http.send(request).status_code == 200
         replay = httpx.Request("POST", cluster.urls[1] + "/v1/uploads", headers=request.headers)

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
 
 import pytest
+
+from tests.support.docsections import update_section
 
 _OUTCOMES: dict[str, str] = {}
 _FAULT = re.compile(
@@ -26,7 +27,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     target = os.environ.get("CANISTER_FACTORY_RELIABILITY_DOC")
     if target and _OUTCOMES:
-        Path(target).write_text(render(_OUTCOMES))
+        update_section(target, "faults", render(_OUTCOMES), first=True)  # tests/attacks adds its own
 
 
 def render(outcomes: dict[str, str]) -> str:

@@ -54,10 +54,26 @@ def test_cycles_below_the_creation_fee_are_refused(backend: Backend, alice: Iden
     assert api.list_my_canisters().canisters == ()
 
 
+def test_cycles_that_pay_the_creation_but_not_the_install_are_refused(
+    backend: Backend, alice: Identity
+) -> None:
+    """Issue 9: cycles equal to the creation fee made a canister that could then not be installed."""
+    api = backend.as_caller(alice)
+    uid = upload(api, WASM)
+    balance = backend.ic_balance()
+    with pytest.raises(InvalidArgument) as err:
+        api.create_and_install_with(request(uid, cycles=CREATION_FEE))
+    assert str(err.value).startswith(
+        f"cycles: {CREATION_FEE} does not cover the creation fee ({CREATION_FEE}) and the install of this module"
+    )
+    assert backend.ic_balance() == balance
+    assert api.list_my_canisters().canisters == ()
+
+
 def test_cycles_used_is_what_the_factory_paid(backend: Backend, alice: Identity) -> None:
     api = backend.as_caller(alice)
     uid = upload(api, WASM)
-    for cycles, handoff in ((CANISTER_CYCLES, True), (CREATION_FEE + T // 10, False), (7 * T, True)):
+    for cycles, handoff in ((CANISTER_CYCLES, True), (CREATION_FEE + 4 * T // 10, False), (7 * T, True)):
         before = backend.ic_balance()
         created = api.create_and_install_with(request(uid, cycles=cycles, handoff=handoff))
         assert created.cycles_used == cycles + LEDGER_FEE == before - backend.ic_balance()

@@ -185,12 +185,19 @@ class Backend:
 
 @contextlib.contextmanager
 def open_backend(
-    name: str, folder: Path, init: InitArg | None = None, *, funding: int = DEFAULT_FUNDING
+    name: str,
+    folder: Path,
+    init: InitArg | None = None,
+    *,
+    funding: int = DEFAULT_FUNDING,
+    admin: Identity | None = None,
+    options: ServiceOptions | None = None,
 ) -> Iterator[Backend]:
-    """A factory deployed with ``init`` by a fresh admin, funded with ``funding``, reached as ``name``."""
+    """A factory deployed with ``init`` by ``admin`` (a fresh one by default), funded with ``funding``, reached
+    as ``name`` (the HTTP backends served with ``options``)."""
     if name not in BACKENDS:
         raise ValueError(f"unknown backend {name!r}; one of {', '.join(BACKENDS)}")
-    admin = generate_identity("ed25519")
+    admin = admin or generate_identity("ed25519")
     with contextlib.ExitStack() as stack:
         if name == "network":
             ic_db = IcDatabase.open(f"sqlite:///{folder / 'ic.sqlite3'}")
@@ -219,7 +226,7 @@ def open_backend(
             app.fund(funding)
         url = None
         if name.startswith("http-"):
-            options = ServiceOptions(cleanup_interval_s=None, reconcile_on_start=False)
+            options = options or ServiceOptions(cleanup_interval_s=None, reconcile_on_start=False)
             url = stack.enter_context(serve_in_thread(create_app(app, options)))
         backend = Backend(name=name, app=app, engine=engine, admin=admin, url=url)
         stack.callback(backend.close)  # clients close before the service stops

@@ -75,11 +75,11 @@ class Harness:
 
     @property
     def ic_canisters(self) -> list[Principal]:
-        """Canisters on the embedded IC that are not the factory's store canister."""
+        """Canisters on the embedded IC that are not the factory's store canisters."""
         with self.factory.ctx.store.read() as repo:
-            store = repo.store_canister()
+            stores = set(repo.store_canisters())
         assert self.app.embedded is not None
-        return [c for c in self.app.embedded.list_canisters() if c != store]
+        return [c for c in self.app.embedded.list_canisters() if c not in stores]
 
     def reopen(self) -> App:
         """Close the app and open the same state folder again (reconcile runs, as at any start)."""

@@ -17,11 +17,11 @@ def check_invariants(app: App, *, funded: int, ic: LocalIc | None = None) -> Non
     when the app runs on the network backend.
 
     1. Every canister on the IC is in the registry in the right state: READY with the module and controllers the
-       registry says, or a spare (the factory controls it), or the factory's store canister.
+       registry says, or a spare (the factory controls it), or one of the factory's store canisters.
     2. No caller's quota counts a failed creation.
     3. No committed module is lost: each committed upload's bytes are there and hash to its module hash.
     4. The factory's cycles accounting equals what the IC says: funded - balance == the cycles_used of every
-       creation plus what the factory's own store canister cost.
+       creation plus what the factory's own store canisters cost.
     """
     ic = ic or app.embedded
     assert ic is not None
@@ -29,7 +29,7 @@ def check_invariants(app: App, *, funded: int, ic: LocalIc | None = None) -> Non
     with factory.ctx.store.read() as repo:
         rows = repo.list_creations(None, None, 1_000_000)
         spares = set(repo.list_spares())
-        store_canister = repo.store_canister()
+        stores = set(repo.store_canisters())
         quotas = {row.owner: repo.caller_quota(row.owner).quota_used for row in rows}
         uploads = [repo.get_upload(i) for i in range(1, repo.counters()["next_upload_id"])]
         modules = {u.module_hash: repo.module_bytes(u.module_hash) for u in uploads if u and u.module_hash}
@@ -42,7 +42,7 @@ def check_invariants(app: App, *, funded: int, ic: LocalIc | None = None) -> Non
             assert set(ic.read_controllers(canister_id)) == set(row.controllers), (
                 f"{canister_id}: controllers"
             )
-        elif canister_id in spares or canister_id == store_canister:
+        elif canister_id in spares or canister_id in stores:
             assert factory.principal in ic.read_controllers(canister_id), (
                 f"{canister_id}: spare not controlled"
             )

@@ -17,6 +17,7 @@ __all__ = [
     "counter_did",
     "counter_wasm",
     "custom_section",
+    "data_module",
     "gzip_bomb",
     "gzip_module",
     "large_module",
@@ -132,3 +133,16 @@ def gzip_bomb(decompressed_size: int = 1 << 30) -> bytes:
     )  # deflate, no flags, mtime 0, max compression
     trailer = struct.pack("<II", crc, decompressed_size & 0xFFFFFFFF)
     return header + segment * (decompressed_size // mib) + deflate.flush() + trailer
+
+
+def data_module(size: int, seed: int = 0) -> bytes:
+    """A valid Wasm module of about ``size`` bytes whose bulk is one active data segment of random bytes.
+
+    Unlike ``large_module`` (a custom section, which the IC limits to 1 MiB per canister), the IC accepts it at
+    any size up to its module limit: a memory large enough for the segment, initialised at instantiation.
+    """
+    payload = random.Random(seed).randbytes(max(size - 64, 0))
+    pages = len(payload) // 65536 + 1
+    memory = section(5, b"\x01\x00" + leb128(pages))
+    segment = b"\x00\x41\x00\x0b" + leb128(len(payload)) + payload  # memory 0, offset (i32.const 0)
+    return WASM_HEADER + memory + section(11, b"\x01" + segment)

@@ -23,6 +23,8 @@ DEFAULT_MAX_UPLOAD_SIZE = 50_000_000
 DEFAULT_UPLOAD_TTL_SECONDS = 24 * 60 * 60
 DEFAULT_MAX_ACTIVE_UPLOADS_PER_CALLER = 10
 DEFAULT_MAX_MODULES_PER_CALLER = 50
+DEFAULT_MAX_STORED_MODULE_BYTES = 20 * 1024**3  # all callers' modules and open uploads together: 20 GiB
+DB_INT_MAX = 2**63 - 1  # the databases' integers: a nat64 id above this cannot name a stored row
 
 MAX_CHUNK_SIZE = 2_000_000  # the reference's MAX_CHUNK_SIZE, kept so its clients' chunking still works
 MAX_MODULE_SIZE = 100 * 1024 * 1024  # the IC's limit on a Wasm module (compressed or not)
@@ -45,6 +47,8 @@ class InitArg:
     max_creations_per_day: int | None = None
     max_active_uploads_per_caller: int | None = None
     max_modules_per_caller: int | None = None
+    max_cycles_per_caller_per_day: int | None = None
+    max_stored_module_bytes: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +65,10 @@ class Settings:
     max_creations_per_day: int | None = None
     max_active_uploads_per_caller: int = DEFAULT_MAX_ACTIVE_UPLOADS_PER_CALLER
     max_modules_per_caller: int = DEFAULT_MAX_MODULES_PER_CALLER
+    max_cycles_per_caller_per_day: int | None = None
+    """Cycles one caller may make the factory spend (creations and top-ups) in a rolling 24 h; None: no bound."""
+    max_stored_module_bytes: int = DEFAULT_MAX_STORED_MODULE_BYTES
+    """Bytes of modules and open uploads the factory keeps for all callers together."""
 
     @property
     def upload_ttl_seconds(self) -> int:
@@ -117,7 +125,40 @@ def resolve_init(init: InitArg | None, deployer: Principal) -> Settings:
         max_modules_per_caller=_bounded(
             "max_modules_per_caller", init.max_modules_per_caller, DEFAULT_MAX_MODULES_PER_CALLER, 1, 100_000
         ),
+        max_cycles_per_caller_per_day=_optional_bounded(
+            "max_cycles_per_caller_per_day", init.max_cycles_per_caller_per_day, 1, NAT_MAX
+        ),
+        max_stored_module_bytes=_bounded(
+            "max_stored_module_bytes",
+            init.max_stored_module_bytes,
+            DEFAULT_MAX_STORED_MODULE_BYTES,
+            1,
+            DB_INT_MAX,
+        ),
     )
+
+
+def deploy_warnings(settings: Settings) -> list[str]:
+    """What an operator should hear at deploy: settings that leave the factory open to abuse."""
+    warnings = []
+    if settings.allowlist is None and settings.max_cycles_per_caller_per_day is None:
+        warnings.append(
+            "the allowlist is open and max_cycles_per_caller_per_day is not set: any caller can make the factory "
+            "spend its cycles down to min_factory_cycles; set a daily bound per caller, or an allowlist"
+        )
+    return warnings
+
+
+def check_id(name: str, value: int, high: int = NAT64_MAX) -> int:
+    """An id or index as the interface types it (``nat64`` unless said otherwise).
+
+    Raises:
+        InvalidArgument: not an integer from 0 to ``high``, naming ``name``.
+    """
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= high:
+        kind = "nat64" if high == NAT64_MAX else "nat32" if high == NAT32_MAX else f"0 to {high}"
+        raise InvalidArgument(f"{name}: must be a {kind} (0 to {high}), got {value!r}")
+    return value
 
 
 def validate_allowlist(allowlist: Iterable[Principal] | None) -> frozenset[Principal] | None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from canister_factory._core.config import MAX_INIT_ARG_SIZE, NAT_MAX, Settings
-from canister_factory._core.errors import InsufficientCycles, InvalidArgument
+from dataclasses import dataclass, fields
+
+from canister_factory._core.config import MAX_INIT_ARG_SIZE, NAT_MAX, Settings, check_id
+from canister_factory._core.costs import install_cost
+from canister_factory._core.errors import Conflict, InsufficientCycles, InvalidArgument
 from canister_factory._core.model import CreateInstallRequest, Mode
 from icp_client.principal import Principal
 
@@ -17,7 +20,10 @@ def check_request(req: CreateInstallRequest) -> None:
     Raises:
         InvalidArgument: naming the field at fault.
     """
-    if not 0 <= req.cycles <= NAT_MAX:
+    check_id("upload_id", req.upload_id)
+    if not isinstance(req.handoff, bool):
+        raise InvalidArgument(f"handoff: must be a boolean, got {req.handoff!r}")
+    if isinstance(req.cycles, bool) or not isinstance(req.cycles, int) or not 0 <= req.cycles <= NAT_MAX:
         raise InvalidArgument(f"cycles: must be between 0 and {NAT_MAX}, got {req.cycles}")
     if len(req.init_arg) > MAX_INIT_ARG_SIZE:
         raise InvalidArgument(f"init_arg: {len(req.init_arg)} bytes is over the limit of {MAX_INIT_ARG_SIZE}")
@@ -41,8 +47,14 @@ def final_controllers(
     Duplicates are dropped, order kept.
 
     Raises:
-        InvalidArgument: more than 10 controllers in all.
+        InvalidArgument: more than 10 controllers in all, or the factory named as an extra controller with
+            ``handoff`` (the factory would stay in control of a canister the registry says was handed off).
     """
+    if handoff and factory in (extras or ()):
+        raise InvalidArgument(
+            f"extra_controllers: the factory itself ({factory.to_text()}) cannot stay a controller with "
+            "handoff = true; use handoff = false to keep the factory in control"
+        )
     wanted = [caller, *(extras or ())]
     if not handoff:
         wanted.append(factory)
@@ -59,6 +71,24 @@ def final_controllers(
     return unique
 
 
+def check_new_canister_cycles(cycles: int, creation_fee: int, message_bytes: int, module_bytes: int) -> None:
+    """Refuse ``cycles`` that cannot pay for creating the canister and installing its module.
+
+    Raises:
+        InvalidArgument: ``cycles`` is below the creation fee (the IC would refuse the creation), or below the
+            creation fee plus what the install costs on this subnet (``_core.costs``: the canister would be made
+            and then could not be installed).
+    """
+    if cycles < creation_fee:
+        raise InvalidArgument(f"cycles: {cycles} is below the canister creation fee of {creation_fee}")
+    install = install_cost(creation_fee, message_bytes, module_bytes)
+    if cycles < creation_fee + install:
+        raise InvalidArgument(
+            f"cycles: {cycles} does not cover the creation fee ({creation_fee}) and the install of this module "
+            f"({install}) on this subnet; give at least {creation_fee + install}"
+        )
+
+
 def check_cycles(balance: int, cycles: int, fees: int, creation_fee: int, settings: Settings) -> None:
     """Refuse unless ``balance - cycles - fees >= min_factory_cycles``, and ``cycles`` covers the creation fee.
 
@@ -71,10 +101,45 @@ def check_cycles(balance: int, cycles: int, fees: int, creation_fee: int, settin
     require_cycles_left(balance, cycles + fees, settings)
 
 
-def require_cycles_left(balance: int, spend: int, settings: Settings) -> None:
-    """Raises InsufficientCycles unless spending ``spend`` keeps the balance at or above the floor."""
-    if balance - spend < settings.min_factory_cycles:
-        raise InsufficientCycles(f"Factory low on cycles: {balance} (min {settings.min_factory_cycles})")
+def require_cycles_left(balance: int, spend: int, settings: Settings, *, reserved: int = 0) -> None:
+    """Raises InsufficientCycles unless ``balance - reserved - spend`` stays at or above the floor.
+
+    ``reserved``: cycles promised to spends in flight (reservations not yet settled by the IC's answer). The
+    message is the reference's ``Factory low on cycles: {balance} (min {min})`` with the real balance; when
+    reservations are part of the reason, it says so after it.
+    """
+    if balance - reserved - spend >= settings.min_factory_cycles:
+        return
+    message = f"Factory low on cycles: {balance} (min {settings.min_factory_cycles})"
+    if reserved:
+        message += f"; this request needs {spend} and {reserved} are reserved by requests in flight"
+    raise InsufficientCycles(message)
+
+
+@dataclass(frozen=True, slots=True)
+class CreationShape:
+    """What makes two creation requests the same request (for ``idempotency_key``)."""
+
+    upload_id: int
+    init_arg: bytes
+    mode: Mode
+    cycles: int
+    handoff: bool
+    controllers: tuple[Principal, ...]
+
+
+def check_same_request(key: str, first: CreationShape, retry: CreationShape) -> None:
+    """A retry with ``key`` must ask for what the first request asked for.
+
+    Raises:
+        Conflict: naming the key and the fields that differ.
+    """
+    differ = [f.name for f in fields(CreationShape) if getattr(first, f.name) != getattr(retry, f.name)]
+    if differ:
+        raise Conflict(
+            f"idempotency_key {key!r} was already used for a different request ({', '.join(differ)} differ); "
+            "use a new key for a new request"
+        )
 
 
 def health_text(balance: int, settings: Settings) -> str:

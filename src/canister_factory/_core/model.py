@@ -78,6 +78,8 @@ class ConfigView:
     max_creations_per_day: int | None
     max_active_uploads_per_caller: int
     max_modules_per_caller: int
+    max_cycles_per_caller_per_day: int | None = None
+    max_stored_module_bytes: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,3 +24,17 @@ def check_rate(created_in_last_day: int, settings: Settings) -> None:
     limit = settings.max_creations_per_day
     if limit is not None and created_in_last_day >= limit:
         raise LimitExceeded(RATE_LIMITED)
+
+
+def check_daily_cycles(spent_in_last_day: int, spend: int, settings: Settings) -> None:
+    """Raises LimitExceeded when ``spend`` would take the caller past ``max_cycles_per_caller_per_day``.
+
+    ``spent_in_last_day`` counts what the caller's creations and top-ups spent, or hold reserved, in the rolling
+    last 24 h.
+    """
+    limit = settings.max_cycles_per_caller_per_day
+    if limit is not None and spent_in_last_day + spend > limit:
+        raise LimitExceeded(
+            f"Cycles limit per day reached: {spent_in_last_day} cycles spent in the last 24 h and this request "
+            f"needs {spend} (max_cycles_per_caller_per_day {limit}); try again later"
+        )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from canister_factory._core.config import MAX_CHUNK_SIZE, Settings
+from canister_factory._core.config import MAX_CHUNK_SIZE, NAT32_MAX, Settings, check_id
 from canister_factory._core.errors import Conflict, InvalidArgument, LimitExceeded, NotFound, PermissionDenied
 from icp_client.principal import Principal
 
@@ -88,10 +88,12 @@ def plan_chunk(
     the same bytes); a larger one is a gap.
 
     Raises:
-        InvalidArgument: the index leaves a gap.
+        InvalidArgument: the index is negative or above nat32, or leaves a gap.
         Conflict: a retried index carries different bytes.
         LimitExceeded: the upload would grow past ``max_upload_size``.
     """
+    if index is not None:
+        check_id("chunk index", index, NAT32_MAX)
     if index is not None and index < upload.chunk_count:
         if not same_as_stored:
             raise Conflict(f"chunk {index} was already received with different bytes")
@@ -108,11 +110,15 @@ def parse_expected_hash(text: str) -> bytes:
     """The 32-byte digest named by ``expected_sha256_hex``, upper or lower case.
 
     Raises:
-        InvalidArgument: it is not 64 hexadecimal characters.
+        InvalidArgument: it is not 64 hexadecimal characters. The message starts ``hash mismatch:``, as the
+            reference's troubleshooting text matches on those words.
     """
     cleaned = text.strip().lower()
     if len(cleaned) != 64 or any(c not in "0123456789abcdef" for c in cleaned):
-        raise InvalidArgument(f"expected_sha256_hex: must be 64 hexadecimal characters, got {text!r}")
+        shown = text if len(text) <= 80 else text[:80] + "..."
+        raise InvalidArgument(
+            f"hash mismatch: expected_sha256_hex must be 64 hexadecimal characters, got {shown!r}"
+        )
     return bytes.fromhex(cleaned)
 
 
@@ -137,6 +143,14 @@ def check_module_limit(modules: int, settings: Settings) -> None:
         raise LimitExceeded(
             f"Too many committed uploads: {modules} (max {settings.max_modules_per_caller}); clear one first"
         )
+
+
+def storage_full(stored: int, adding: int, settings: Settings) -> LimitExceeded:
+    """The error for a chunk that would take the factory's stored bytes (modules and open uploads) past the bound."""
+    return LimitExceeded(
+        f"Factory storage full: {stored} bytes of modules and uploads are stored, this chunk adds {adding} "
+        f"(max_stored_module_bytes {settings.max_stored_module_bytes}); try again after uploads are cleared"
+    )
 
 
 def is_expired(upload: Upload, now_ns: int, settings: Settings) -> bool:

@@ -13,8 +13,10 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Route
 
-from canister_factory._core.errors import FactoryError
+from canister_factory import auth
+from canister_factory._core.errors import FactoryError, InvalidArgument
 from canister_factory._version import __version__
 from canister_factory.api import errors
 from canister_factory.api.deps import Services
@@ -41,6 +43,18 @@ class ServiceOptions:
     max_json_bytes: int = MAX_JSON_BODY
     now_s: Callable[[], float] = time.time
     """The clock the signature check uses (Unix seconds)."""
+    public_urls: tuple[str, ...] = ()
+    """The URLs callers reach the service by (behind a reverse proxy: the proxy's); signed requests must name
+    one of them. Empty: the address each request arrived on (right for direct connections)."""
+
+    def __post_init__(self) -> None:
+        for url in self.public_urls:
+            try:
+                auth.authority_of_url(url)
+            except ValueError as exc:
+                raise InvalidArgument(f"public URL: {exc}") from None
+        if len(self.public_urls) > auth.MAX_AUDIENCES:
+            raise InvalidArgument(f"public URL: at most {auth.MAX_AUDIENCES}, got {len(self.public_urls)}")
 
 
 def create_app(source: AppSource, options: ServiceOptions | None = None) -> FastAPI:
@@ -65,15 +79,38 @@ def create_app(source: AppSource, options: ServiceOptions | None = None) -> Fast
     api.add_exception_handler(FactoryError, errors.factory_error_handler)
     api.add_exception_handler(RequestValidationError, errors.validation_error_handler)
     api.add_exception_handler(StarletteHTTPException, errors.http_error_handler)
+    api.add_exception_handler(Exception, errors.unexpected_error_handler)
     for router in (uploads.router, canisters.router, admin.router, public.router):
         api.include_router(router)
+    metrics.declare_routes(_served_routes(api))
     api.add_middleware(BodyLimit, json_cap=options.max_json_bytes)
     api.add_middleware(RequestCounter, metrics=metrics)
     return api
 
 
 def _services(app: App, options: ServiceOptions, metrics: Metrics) -> Services:
-    return Services(app=app, nonces=NonceStore(app.db), metrics=metrics, now_s=options.now_s)
+    return Services(
+        app=app,
+        nonces=NonceStore(app.db),
+        metrics=metrics,
+        now_s=options.now_s,
+        public_urls=options.public_urls,
+    )
+
+
+def _served_routes(api: FastAPI) -> list[tuple[str, str]]:
+    """Every (method, path template) the app serves: the only route labels its metrics use.
+
+    Read from the OpenAPI description (which names every route of the API, however the routers were included)
+    and from the app's own routes (``/openapi.json``, ``/docs``).
+    """
+    described = [
+        (method.upper(), path)
+        for path, operations in api.openapi().get("paths", {}).items()
+        for method in operations
+    ]
+    own = [(m, r.path) for r in api.routes if isinstance(r, Route) for m in (r.methods or ())]
+    return described + own
 
 
 def _lifespan(

@@ -100,6 +100,15 @@ async def validation_error_handler(_: Request, exc: Exception) -> JSONResponse:
     return error_response(InvalidArgument("invalid request: " + "; ".join(parts)))
 
 
+async def unexpected_error_handler(_: Request, exc: Exception) -> JSONResponse:
+    """The last resort: a bug answers 500 in our shape, without a traceback; the traceback goes to the log."""
+    log.error("unexpected error", exc_info=exc)
+    return JSONResponse(
+        {"error": "internal error: the service failed unexpectedly (logged)", "code": "internal_error"},
+        status_code=500,
+    )
+
+
 async def http_error_handler(_: Request, exc: Exception) -> JSONResponse:
     """Starlette's own errors (unknown route, wrong method) in our shape."""
     assert isinstance(exc, StarletteHTTPException)

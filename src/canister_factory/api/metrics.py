@@ -1,112 +1,134 @@
-"""Prometheus metrics, written by hand in the text exposition format (version 0.0.4).
+"""Prometheus metrics on ``prometheus-client``, with labels drawn only from sets fixed when the app is built.
 
-Counters live in this process (each service process exports its own); the factory gauges are read from the
-shared database at scrape time, so every process reports the same values for them.
+No request can add a series: the HTTP method becomes ``other`` outside the known verbs, the route is the matched
+route's template (``unmatched`` for anything else, including a known path with a method it does not serve), the
+status is its class (``2xx`` ... ``5xx``), and a creation's outcome is ``ok`` or one of the error tree's codes.
+Every label combination is created (at zero) when the app is built, so the number of series is the same before
+and after any traffic. Counters live in this process (each service process exports its own); the factory gauges
+are read from the shared database at scrape time, so every process reports the same values for them.
 """
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
+from prometheus_client import CollectorRegistry, Counter, Gauge, disable_created_metrics, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from canister_factory._core.errors import FactoryError
 from canister_factory._core.model import FactoryStats
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"})
+STATUS_CLASSES = ("1xx", "2xx", "3xx", "4xx", "5xx")
+UNMATCHED = "unmatched"
+OTHER = "other"
+
+RoutePairs = Iterable[tuple[str, str]]
+"""(method, route template) pairs the app serves."""
+
+
+def error_codes() -> frozenset[str]:
+    """Every ``code`` of the factory's error tree: the bounded set of creation outcomes besides ``ok``."""
+    found: set[str] = set()
+    stack: list[type[FactoryError]] = [FactoryError]
+    while stack:
+        cls = stack.pop()
+        found.add(cls.code)
+        stack.extend(cls.__subclasses__())
+    return frozenset(found)
+
+
+def method_label(method: str) -> str:
+    return method if method in KNOWN_METHODS else OTHER
+
+
+def status_label(status: int) -> str:
+    return f"{status // 100}xx" if 100 <= status <= 599 else "5xx"
 
 
 class Metrics:
-    """The service's counters. Thread-safe: routes run in a threadpool."""
+    """The service's counters, in a registry of its own (nothing global). Thread-safe, as prometheus-client is."""
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.requests: Counter[tuple[str, str, int]] = Counter()
-        self.creations: Counter[str] = Counter()
-        self.upload_bytes = 0
-        self.auth_failures = 0
-        self.started = time.time()
+    def __init__(self, routes: RoutePairs = ()) -> None:
+        disable_created_metrics()  # type: ignore[no-untyped-call]  # no ``*_created`` twin of each series
+        self.registry = CollectorRegistry(auto_describe=True)
+        self._requests = Counter(
+            "cf_http_requests",
+            "HTTP requests by method, route template and status class",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self._creations = Counter(
+            "cf_creations", "create_and_install_with calls by outcome", ["outcome"], registry=self.registry
+        )
+        self._upload_bytes = Counter("cf_upload_bytes", "chunk bytes accepted", registry=self.registry)
+        self._auth_failures = Counter("cf_auth_failures", "requests refused with 401", registry=self.registry)
+        start = Gauge("cf_process_start_time_seconds", "when this process started", registry=self.registry)
+        start.set(int(time.time()))
+        self._outcomes = frozenset({"ok"}) | error_codes()
+        self._routes: frozenset[tuple[str, str]] = frozenset()
+        self.declare_routes(routes)
+        for outcome in self._outcomes | {OTHER}:
+            self._creations.labels(outcome)
 
-    def count_request(self, method: str, route: str, status: int) -> None:
-        with self._lock:
-            self.requests[(method, route, status)] += 1
+    def declare_routes(self, routes: RoutePairs) -> None:
+        """Create the series of every (method, route) the app serves, and of unmatched requests, at zero."""
+        self._routes = self._routes | frozenset((method_label(m), r) for m, r in routes)
+        methods = sorted(KNOWN_METHODS | {OTHER})
+        pairs = [*self._routes, *((m, UNMATCHED) for m in methods)]
+        for method, route in pairs:
+            for status in STATUS_CLASSES:
+                self._requests.labels(method, route, status)
+
+    def count_request(self, method: str, route: str | None, status: int) -> None:
+        """Count one request; a (method, route) the app does not serve is counted as ``unmatched``."""
+        label = method_label(method)
+        if route is None or (label, route) not in self._routes:
+            route = UNMATCHED
+        self._requests.labels(label, route, status_label(status)).inc()
+        if status == 401:
+            self._auth_failures.inc()
 
     def count_creation(self, outcome: str) -> None:
-        with self._lock:
-            self.creations[outcome] += 1
+        self._creations.labels(outcome if outcome in self._outcomes else OTHER).inc()
 
     def add_upload_bytes(self, count: int) -> None:
-        with self._lock:
-            self.upload_bytes += count
+        self._upload_bytes.inc(count)
 
-    def count_auth_failure(self) -> None:
-        with self._lock:
-            self.auth_failures += 1
-
-    def render(self, stats: FactoryStats | None) -> str:
+    def render(self, stats: FactoryStats | None) -> bytes:
         """The exposition text; ``stats`` None (no factory deployed) leaves the factory gauges out."""
-        with self._lock:
-            lines = [
-                *_family(
-                    "cf_http_requests_total",
-                    "counter",
-                    "HTTP requests by method, route and status",
-                    (
-                        (f'method="{m}",route="{_esc(r)}",status="{s}"', n)
-                        for (m, r, s), n in sorted(self.requests.items())
-                    ),
-                ),
-                *_family(
-                    "cf_creations_total",
-                    "counter",
-                    "create_and_install_with calls by outcome",
-                    ((f'outcome="{_esc(o)}"', n) for o, n in sorted(self.creations.items())),
-                ),
-                *_family(
-                    "cf_upload_bytes_total", "counter", "chunk bytes accepted", [("", self.upload_bytes)]
-                ),
-                *_family(
-                    "cf_auth_failures_total",
-                    "counter",
-                    "requests refused with 401",
-                    [("", self.auth_failures)],
-                ),
-            ]
-        lines += _family(
-            "cf_process_start_time_seconds", "gauge", "when this process started", [("", int(self.started))]
-        )
-        if stats is not None:
-            lines += _gauges(stats)
-        return "\n".join(lines) + "\n"
+        text = generate_latest(self.registry)
+        if stats is None:
+            return text
+        gauges = CollectorRegistry(auto_describe=False)
+        gauges.register(_FactoryGauges(stats))
+        return text + generate_latest(gauges)
 
 
-def _gauges(stats: FactoryStats) -> list[str]:
-    out: list[str] = []
-    for name, value, text in (
-        ("cf_canisters_created", stats.total_canisters_created, "canisters the factory created"),
-        ("cf_uploads_total", stats.total_uploads, "uploads ever started"),
-        ("cf_uploads_active", stats.active_uploads, "uploads not yet cleaned up"),
-        ("cf_factory_cycles_balance", stats.factory_cycles_balance, "the factory's cycles balance"),
-        ("cf_unique_callers", stats.unique_callers, "callers that created at least one canister"),
-    ):
-        out += _family(name, "gauge", text, [("", value)])
-    return out
+class _FactoryGauges(Collector):
+    """The factory's statistics as gauges, for one scrape."""
 
+    def __init__(self, stats: FactoryStats) -> None:
+        self._stats = stats
 
-def _family(name: str, kind: str, text: str, samples: Iterable[tuple[str, int]]) -> list[str]:
-    lines = [f"# HELP {name} {text}", f"# TYPE {name} {kind}"]
-    lines += [f"{name}{{{labels}}} {value}" if labels else f"{name} {value}" for labels, value in samples]
-    return lines
-
-
-def _esc(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    def collect(self) -> Iterator[Metric]:
+        s = self._stats
+        for name, value, text in (
+            ("cf_canisters_created", s.total_canisters_created, "canisters the factory created"),
+            ("cf_uploads_total", s.total_uploads, "uploads ever started"),
+            ("cf_uploads_active", s.active_uploads, "uploads not yet cleaned up"),
+            ("cf_factory_cycles_balance", s.factory_cycles_balance, "the factory's cycles balance"),
+            ("cf_unique_callers", s.unique_callers, "callers that created at least one canister"),
+        ):
+            yield GaugeMetricFamily(name, text, value=value)
 
 
 class RequestCounter:
-    """ASGI middleware: count every request by method, route template and status."""
+    """ASGI middleware: count every request by method, route template and status class."""
 
     def __init__(self, app: ASGIApp, *, metrics: Metrics) -> None:
         self.app = app
@@ -127,7 +149,5 @@ class RequestCounter:
         try:
             await self.app(scope, receive, tracking)
         finally:
-            route = getattr(scope.get("route"), "path", "unmatched")
-            self.metrics.count_request(scope["method"], route, status)
-            if status == 401:
-                self.metrics.count_auth_failure()
+            route = getattr(scope.get("route"), "path", None)
+            self.metrics.count_request(str(scope.get("method", "")), route, status)

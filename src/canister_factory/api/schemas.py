@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
+from fastapi import Path
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
+from canister_factory._core.config import NAT32_MAX, NAT64_MAX
 from canister_factory._core.errors import InvalidArgument
 from canister_factory._core.model import CreateInstallRequest
 from canister_factory.client.wire import parse_hex, parse_mode, parse_nat, parse_principal_text
@@ -30,10 +32,14 @@ NatString = Annotated[
     WithJsonSchema({"type": "string", "pattern": "^[0-9]+$", "description": "a natural number, in decimal"}),
 ]
 PrincipalText = Annotated[str, Field(description="a principal in text form", examples=["2vxsx-fae"])]
+UploadId = Annotated[int, Path(ge=0, le=NAT64_MAX, description="an upload id (nat64)")]
+ChunkIndex = Annotated[int, Path(ge=0, le=NAT32_MAX, description="the chunk's index (nat32), from 0")]
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Strict: a boolean is a JSON boolean (not "true" or 1), an id a JSON integer; unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class CommitBody(_Body):
@@ -41,7 +47,7 @@ class CommitBody(_Body):
 
 
 class CreateBody(_Body):
-    upload_id: int = Field(ge=0)
+    upload_id: int = Field(ge=0, le=NAT64_MAX)
     init_arg: str = Field("", description="the install argument (Candid bytes), hex")
     mode: Literal["Install", "Reinstall", "Upgrade"] = "Install"
     cycles: NatString
@@ -156,6 +162,8 @@ class ConfigReply(BaseModel):
     max_creations_per_day: int | None
     max_active_uploads_per_caller: int
     max_modules_per_caller: int
+    max_cycles_per_caller_per_day: str | None
+    max_stored_module_bytes: int
 
 
 class FactoryStatsReply(BaseModel):

@@ -48,11 +48,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--database", default=None, help="sqlite:///... or postgresql://...")
     parser.add_argument("--cleanup-interval", type=float, default=60.0, help="seconds; 0 turns it off")
     parser.add_argument("--no-reconcile", action="store_true", help="skip reconciliation at start-up")
+    parser.add_argument(
+        "--public-url", action="append", default=[], help="a URL callers reach the service by (repeatable)"
+    )
     parser.add_argument("--log-level", default="info")
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper())
     options = ServiceOptions(
-        cleanup_interval_s=args.cleanup_interval or None, reconcile_on_start=not args.no_reconcile
+        cleanup_interval_s=args.cleanup_interval or None,
+        reconcile_on_start=not args.no_reconcile,
+        public_urls=tuple(args.public_url),
     )
     serve(
         opener(args.state, args.database),

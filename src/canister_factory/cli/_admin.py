@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from canister_factory import interface
-from canister_factory._core.config import InitArg
+from canister_factory._core.config import InitArg, deploy_warnings
 from canister_factory._core.errors import InvalidArgument
 from canister_factory._version import __version__
 from canister_factory.cli._format import emit, fields_of
@@ -30,6 +30,15 @@ from icp_client.principal import Principal
 @click.option(
     "--max-creations-per-day", type=int, default=None, help="Per-caller rolling-day limit (default off)."
 )
+@click.option(
+    "--max-cycles-per-caller-per-day",
+    type=int,
+    default=None,
+    help="Cycles one caller may spend in a rolling day, creations and top-ups (default: no bound).",
+)
+@click.option(
+    "--max-stored-module-bytes", type=int, default=None, help="Bytes of modules kept in all (default 20 GiB)."
+)
 @click.option("--cycles", type=click.IntRange(min=0), default=0, help="Starting balance on the embedded IC.")
 @click.option(
     "--argument", default=None, help="The init argument in Candid text, as `dfx deploy --argument`."
@@ -44,6 +53,8 @@ def deploy(
     max_upload_size: int | None,
     upload_ttl_seconds: int | None,
     max_creations_per_day: int | None,
+    max_cycles_per_caller_per_day: int | None,
+    max_stored_module_bytes: int | None,
     cycles: int,
     argument: str | None,
 ) -> None:
@@ -62,10 +73,14 @@ def deploy(
         max_upload_size=max_upload_size,
         upload_ttl_seconds=upload_ttl_seconds,
         max_creations_per_day=max_creations_per_day,
+        max_cycles_per_caller_per_day=max_cycles_per_caller_per_day,
+        max_stored_module_bytes=max_stored_module_bytes,
     )
     init = flags if argument is None else _init_from_argument(argument, flags)
     app = s.app
-    app.deploy(s.caller, init, cycles=cycles)
+    settings = app.deploy(s.caller, init, cycles=cycles)
+    for warning in deploy_warnings(settings):
+        click.echo(f"Warning: {warning}", err=True)
     emit(
         s.as_json,
         {

@@ -8,9 +8,11 @@ refused or could not be reached.
 from __future__ import annotations
 
 import json
+import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -20,6 +22,7 @@ from canister_factory.cli._session import Session
 from icp_client.principal import Principal, PrincipalError
 
 EXIT_REFUSED = 1
+EXIT_USAGE = 2
 EXIT_FACTORY = 3
 EXIT_IC = 4
 
@@ -52,24 +55,65 @@ PRINCIPAL = PrincipalType()
 
 
 class FactoryGroup(click.Group):
-    """Accepts ``create_upload`` for ``create-upload``, and turns FactoryError into a message and exit status."""
+    """Accepts ``create_upload`` for ``create-upload``; every failure is one line on stderr and an exit status.
+
+    ``FactoryError`` exits with its status (1, 3, 4); click's usage errors with 2; anything unexpected (a bug,
+    an OS error) with 3 and its one-line description, never a traceback (``CANISTER_FACTORY_DEBUG=1`` shows it).
+    """
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         return super().get_command(ctx, cmd_name.replace("_", "-"))
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, False, **extra)
+        except click.ClickException as exc:
+            hint = " (see --help)" if isinstance(exc, click.UsageError) else ""
+            _fail(f"{_one_line(exc.format_message())}{hint}", exc.exit_code)
+        except click.Abort:
+            _fail("aborted", EXIT_REFUSED)
+        sys.exit(code if isinstance(code, int) else 0)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except FactoryError as exc:
-            session = ctx.find_object(Session)
-            if session is not None and session.as_json:
-                click.echo(json.dumps({"error": exc.message, "code": exc.code}))
-            click.echo(f"Error: {exc.message}", err=True)
-            sys.exit(exit_status(exc))
+            _report(ctx, exc.message, exc.code, exit_status(exc))
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:  # the last resort: one line, no traceback
+            if os.environ.get("CANISTER_FACTORY_DEBUG"):
+                raise
+            _report(ctx, f"unexpected {type(exc).__name__}: {exc}", "internal_error", EXIT_FACTORY)
         finally:
             session = ctx.find_object(Session)
             if session is not None:
                 session.close()
+
+
+def _report(ctx: click.Context, message: str, code: str, status: int) -> NoReturn:
+    session = ctx.find_object(Session)
+    if session is not None and session.as_json:
+        click.echo(json.dumps({"error": message, "code": code}))
+    _fail(message, status)
+
+
+def _fail(message: str, status: int) -> NoReturn:
+    click.echo(f"Error: {_one_line(message)}", err=True)
+    sys.exit(status)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 @click.group(

@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import click
+
 from canister_factory._core.errors import InvalidArgument
 from canister_factory.bootstrap import App, Network, default_state_dir, open_app
 from canister_factory.cli._remote import RemoteFactory
@@ -64,7 +66,13 @@ class Session:
             )
         if self._app is None:
             network = None if self.network is None else Network(self.network, self.root_key, self.provisional)
-            self._app = open_app(self.state_dir, database_url=self.database, network=network)
+            try:
+                self._app = open_app(self.state_dir, database_url=self.database, network=network)
+            except OSError as exc:  # the folder cannot be made or used (a regular file in the way, no access)
+                raise click.BadParameter(
+                    f"cannot use {self.state_dir} as the state folder: {exc.strerror or exc}",
+                    param_hint="'--state'",
+                ) from None
         return self._app
 
     @property
@@ -77,6 +85,10 @@ class Session:
                     self._identity = load_or_create_identity(default_identity_path())
             except InvalidInput as exc:
                 raise InvalidArgument(f"--identity: {exc}") from exc
+            except OSError as exc:
+                raise click.BadParameter(
+                    f"cannot read or create the identity: {exc.strerror or exc}", param_hint="'--identity'"
+                ) from None
         return self._identity
 
     @property

@@ -79,6 +79,12 @@ class FactoryClient:
     Each method mirrors ``canister_factory.service.factory.Factory`` (without the ``caller`` argument: the
     caller is ``identity``), returns the same records and raises the same ``FactoryError`` subclasses.
     Use it as a context manager, or call :meth:`close`.
+
+    Every request is signed for the factory at ``url`` (its ``@authority``), so no other factory accepts it;
+    ``authority`` overrides that when the factory's public name differs from the address used to reach it.
+
+    Raises:
+        InvalidArgument: ``url`` is not an absolute http(s) URL.
     """
 
     def __init__(
@@ -88,8 +94,13 @@ class FactoryClient:
         *,
         timeout: float = 60.0,
         transport: httpx.BaseTransport | None = None,
+        authority: str | None = None,
     ) -> None:
         self.identity = identity or AnonymousIdentity()
+        try:
+            self.authority = authority or auth.authority_of_url(url)
+        except ValueError as exc:
+            raise errors.InvalidArgument(f"factory URL: {exc}") from None
         self._http = httpx.Client(base_url=url.rstrip("/"), timeout=timeout, transport=transport)
 
     @property
@@ -159,6 +170,7 @@ class FactoryClient:
             signed = auth.sign_request(
                 self.identity,
                 method,
+                self.authority,
                 raw_path.decode("ascii"),
                 request.url.query.decode("ascii"),
                 content or b"",

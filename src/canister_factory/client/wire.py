@@ -201,6 +201,8 @@ def config_to_json(config: ConfigView) -> Json:
         "max_creations_per_day": config.max_creations_per_day,
         "max_active_uploads_per_caller": config.max_active_uploads_per_caller,
         "max_modules_per_caller": config.max_modules_per_caller,
+        "max_cycles_per_caller_per_day": opt_big(config.max_cycles_per_caller_per_day),
+        "max_stored_module_bytes": config.max_stored_module_bytes,
     }
 
 
@@ -217,6 +219,10 @@ def config_from_json(data: Mapping[str, Any]) -> ConfigView:
         max_creations_per_day=data["max_creations_per_day"],
         max_active_uploads_per_caller=int(data["max_active_uploads_per_caller"]),
         max_modules_per_caller=int(data["max_modules_per_caller"]),
+        max_cycles_per_caller_per_day=_opt(
+            data.get("max_cycles_per_caller_per_day"), parse_nat, "max_cycles_per_caller_per_day"
+        ),
+        max_stored_module_bytes=int(data.get("max_stored_module_bytes", 0)),
     )
 
 

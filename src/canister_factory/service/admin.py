@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from canister_factory._core.access import require_admin, require_signed
-from canister_factory._core.config import InitArg, Settings, resolve_init, validate_allowlist
+from canister_factory._core.config import InitArg, Settings, check_id, resolve_init, validate_allowlist
 from canister_factory._core.creation import health_text
-from canister_factory._core.errors import Conflict, InvalidArgument
+from canister_factory._core.errors import Conflict, InvalidArgument, NotFound
 from canister_factory._core.model import CallerStats, CanisterPage, CanisterRecord, ConfigView, FactoryStats
 from canister_factory.service.context import Context, settings_of
 from canister_factory.store.factory_repo import CreationRow
@@ -55,9 +55,18 @@ def add_admin(ctx: Context, caller: Principal, admin: Principal) -> None:
 
 
 def remove_admin(ctx: Context, caller: Principal, admin: Principal) -> None:
+    """Remove ``admin`` from the admin set (an admin only; never the last one).
+
+    Raises:
+        PermissionDenied: ``caller`` is not an admin.
+        NotFound: ``admin`` is not an admin (nothing to remove).
+        Conflict: ``admin`` is the last admin.
+    """
     with ctx.store.write() as repo:
         settings = settings_of(repo, lock="update")
         require_admin(settings, caller)
+        if admin not in settings.admins:
+            raise NotFound(f"{admin.to_text()} is not an admin: nothing to remove")
         if len(settings.admins) <= 1:
             raise Conflict(LAST_ADMIN)
         repo.set_admins(settings.admins - {admin})
@@ -79,6 +88,8 @@ def get_config(ctx: Context) -> ConfigView:
         max_creations_per_day=settings.max_creations_per_day,
         max_active_uploads_per_caller=settings.max_active_uploads_per_caller,
         max_modules_per_caller=settings.max_modules_per_caller,
+        max_cycles_per_caller_per_day=settings.max_cycles_per_caller_per_day,
+        max_stored_module_bytes=settings.max_stored_module_bytes,
     )
 
 
@@ -114,6 +125,8 @@ def list_canisters(
 ) -> CanisterPage:
     """A page of the registry, newest first: ``owner``'s canisters, or (admins only) everyone's."""
     size = _page_size(limit)
+    if cursor is not None:
+        check_id("cursor", cursor)
     with ctx.store.read() as repo:
         if owner is None:
             require_admin(settings_of(repo), caller)

@@ -9,10 +9,8 @@ hash before installing, INSTALLED reads the controllers before ``update_settings
 
 from __future__ import annotations
 
-import os
-import socket
+import contextlib
 import time
-import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
@@ -21,10 +19,11 @@ from canister_factory._core import uploads as upload_rules
 from canister_factory._core.access import require_caller
 from canister_factory._core.config import Settings
 from canister_factory._core.creation import (
-    check_cycles,
+    CreationShape,
+    check_new_canister_cycles,
     check_request,
+    check_same_request,
     final_controllers,
-    require_cycles_left,
 )
 from canister_factory._core.errors import (
     Conflict,
@@ -40,12 +39,13 @@ from canister_factory._core.model import CreateInstallRequest, CreateInstallResp
 from canister_factory._core.quotas import DAY_NS, check_quota, check_rate
 from canister_factory._core.uploads import Upload
 from canister_factory.ports import CanisterSettings, CyclesLedgerError, InstallMode
+from canister_factory.service import claims, cycles
 from canister_factory.service.context import Context, settings_of
-from canister_factory.service.installer import Installer
+from canister_factory.service.installer import MAX_INGRESS_BYTES, Installer
 from canister_factory.store.factory_repo import CreationRow, FactoryRepo
 from icp_client.principal import Principal
 
-LEASE_NS = 300 * 1_000_000_000
+LEASE_NS = claims.LEASE_NS
 MAX_ATTEMPTS = 3  # tries of a step that the IC rejects as transient (SYS_TRANSIENT) before giving up
 NOT_OWNER_OF_UPLOAD = "not owner of upload"
 _MAX_STEPS = 16
@@ -73,10 +73,10 @@ def create_and_install_with(
     check_request(req)
     if req.canister_id is not None:
         return _reinstall_existing(ctx, installer, caller, req)
-    record_id = _existing_for_key(ctx, caller, req.idempotency_key)
+    record_id = _existing_for_key(ctx, caller, req)
     if record_id is not None:
         return _outcome(drive(ctx, installer, record_id))
-    token = _claim_token(ctx)
+    token = claims.new_token()
     row = _reserve(ctx, caller, req, token)
     return _outcome(drive(ctx, installer, row.id, token=token, row=row))
 
@@ -102,7 +102,7 @@ def drive(
     failures = 0
     claimed_at = ctx.now()
     if token is None:
-        token = _claim_token(ctx)
+        token = claims.new_token()
         row = _claim(ctx, record_id, token)
     elif row is None:
         row = _load(ctx, record_id)
@@ -131,10 +131,12 @@ def drive(
 def reconcile(ctx: Context, installer: Installer) -> dict[str, int]:
     """Finish or undo every creation left unfinished by a process that stopped; returns counts by outcome."""
     counts = {"ready": 0, "failed": 0, "skipped": 0, "unavailable": 0}
+    with contextlib.suppress(FactoryError):  # a store canister whose creation was interrupted joins the pool
+        installer.stores.finish_interrupted()
     with ctx.store.read() as repo:
         pending = repo.unfinished_creations()
     for row in pending:
-        if not _claim_is_stale(row, ctx.now()):
+        if not claims.is_stale(row.claimed_by, row.claimed_until_ns, ctx.now()):
             counts["skipped"] += 1
             continue
         try:
@@ -153,27 +155,31 @@ def reconcile(ctx: Context, installer: Installer) -> dict[str, int]:
 
 
 def _reserve(ctx: Context, caller: Principal, req: CreateInstallRequest, token: str) -> CreationRow:
-    """Check every rule and record the creation, claimed by ``token``, in one transaction.
+    """Check every rule, reserve the spend and record the creation, claimed by ``token``, in one transaction.
 
-    A spare canister, if there is one, is claimed here too (the record then starts CREATED, with no spend).
+    A spare canister, if there is one, is claimed here too (the record then starts CREATED; its top-up is the
+    spend reserved). The cycles are reserved against the floor as ``service.cycles`` explains.
     """
-    balance, fee, creation_fee = ctx.ic.cycles_balance(), ctx.ic.ledger_fee(), ctx.ic.creation_fee()
+    fee, creation_fee = ctx.ic.ledger_fee(), ctx.ic.creation_fee()
     now = ctx.now()
     with ctx.store.write() as repo:
         settings = settings_of(repo, lock="share", caller=caller)
         require_caller(settings, caller)
-        check_cycles(balance - repo.inflight_cycles(), req.cycles, fee, creation_fee, settings)
-        created_at_time = repo.next_created_at_time(now)  # locks the counters row before the caller's row
-        quota = repo.lock_caller(caller)
-        check_quota(quota.quota_used, settings)
-        if settings.max_creations_per_day is not None:
-            check_rate(repo.count_requested_since(caller, now - DAY_NS), settings)
         module_hash = module_of(repo.get_upload(req.upload_id), caller)
+        size = repo.module_size(module_hash) or 0
+        check_new_canister_cycles(req.cycles, creation_fee, _install_message_bytes(size, req), size)
         controllers = final_controllers(caller, req.extra_controllers, ctx.ic.sender, req.handoff)
         if req.idempotency_key is not None:
             existing = repo.find_by_key(caller, req.idempotency_key)
             if existing is not None:
+                check_same_request(req.idempotency_key, _shape(existing), _asked(req, controllers))
                 return existing
+        cycles.check_spend(repo, ctx, settings, req.cycles + fee, caller)  # the cycles lock first
+        created_at_time = repo.next_created_at_time(now)  # then the counters row, then the caller's row
+        quota = repo.lock_caller(caller)
+        check_quota(quota.quota_used, settings)
+        if settings.max_creations_per_day is not None:
+            check_rate(repo.count_requested_since(caller, now - DAY_NS), settings)
         state = lifecycle.next_state(State.REQUESTED, Event.RESERVE)
         spare = repo.take_spare()
         if spare is not None:
@@ -201,8 +207,22 @@ def _reserve(ctx: Context, caller: Principal, req: CreateInstallRequest, token: 
             from_spare=spare is not None,
         )
         row = replace(row, id=repo.insert_creation(row))
+        repo.insert_spend("creation", req.cycles + fee, now, caller=caller, creation_id=row.id)
         repo.adjust_quota(caller, +1)
     return row
+
+
+def _install_message_bytes(module_size: int, req: CreateInstallRequest) -> int:
+    """The install message's size: the module when it fits one message (else the chunk hashes), and the arg."""
+    return (module_size if module_size <= MAX_INGRESS_BYTES else 4096) + len(req.init_arg)
+
+
+def _shape(row: CreationRow) -> CreationShape:
+    return CreationShape(row.upload_id, row.init_arg, row.mode, row.cycles, row.handoff, row.controllers)
+
+
+def _asked(req: CreateInstallRequest, controllers: tuple[Principal, ...]) -> CreationShape:
+    return CreationShape(req.upload_id, req.init_arg, req.mode, req.cycles, req.handoff, controllers)
 
 
 def module_of(upload: Upload | None, caller: Principal) -> bytes:
@@ -216,12 +236,21 @@ def module_of(upload: Upload | None, caller: Principal) -> bytes:
     return upload.module_hash
 
 
-def _existing_for_key(ctx: Context, caller: Principal, key: str | None) -> int | None:
-    if key is None:
+def _existing_for_key(ctx: Context, caller: Principal, req: CreateInstallRequest) -> int | None:
+    """The creation a retry with this key stands for, if any.
+
+    Raises:
+        Conflict: the key was used for a different request.
+    """
+    if req.idempotency_key is None:
         return None
     with ctx.store.read() as repo:
-        row = repo.find_by_key(caller, key)
-    return None if row is None else row.id
+        row = repo.find_by_key(caller, req.idempotency_key)
+    if row is None:
+        return None
+    controllers = final_controllers(caller, req.extra_controllers, ctx.ic.sender, req.handoff)
+    check_same_request(req.idempotency_key, _shape(row), _asked(req, controllers))
+    return row.id
 
 
 # the steps -----------------------------------------------------------------------------------------
@@ -240,7 +269,9 @@ def _step_reserved(ctx: Context, installer: Installer, row: CreationRow, fresh: 
         _transition(ctx, row, Event.CREATE_FAILED, error=f"create_canister failed: {exc}")
         raise _prefixed(exc, "create_canister failed") from exc
     used = created.charged if created.charged is not None else row.cycles + ctx.ic.ledger_fee()
-    return _transition(ctx, row, Event.CREATE_OK, canister_id=created.canister_id, cycles_used=used)
+    with ctx.store.write() as repo:
+        repo.settle_creation_spend(row.id, used)
+        return _persist(repo, ctx, row, Event.CREATE_OK, canister_id=created.canister_id, cycles_used=used)
 
 
 def _step_created(ctx: Context, installer: Installer, row: CreationRow, fresh: bool) -> CreationRow | None:
@@ -271,13 +302,20 @@ def _fund_spare(ctx: Context, row: CreationRow, canister_id: Principal) -> Creat
     """
     wanted = row.cycles - ctx.ic.creation_fee()
     held = ctx.ic.canister_status(canister_id=canister_id).cycles
-    if held >= wanted:
+    if held >= wanted:  # nothing to send, or sent before a crash: what was recorded is what was spent
+        _settle_creation(ctx, row.id, row.cycles_used or 0)
         return row
     fee = ctx.ic.ledger_fee()
     with ctx.store.write() as repo:
         repo.update_creation(row.id, cycles_used=wanted - held + fee, updated_at_ns=ctx.now())
     ctx.ic.withdraw(amount=wanted - held, to=canister_id, created_at_time=row.created_at_time_ns)
+    _settle_creation(ctx, row.id, wanted - held + fee)
     return replace(row, cycles_used=wanted - held + fee)
+
+
+def _settle_creation(ctx: Context, record_id: int, spent: int) -> None:
+    with ctx.store.write() as repo:
+        repo.settle_creation_spend(record_id, spent)
 
 
 def _failed_step(ctx: Context, row: CreationRow, exc: IcReject, what: str) -> None:
@@ -368,20 +406,31 @@ def _reinstall_existing(
         raise PermissionDenied(f"canister {canister_id} was not created by this factory for you")
     if ctx.ic.sender not in ctx.ic.read_controllers(canister_id=canister_id):
         raise PermissionDenied(f"the factory no longer controls canister {canister_id}: it was handed off")
-    used = _top_up(ctx, canister_id, req.cycles, settings) if req.cycles else 0
+    used = _top_up(ctx, caller, canister_id, req.cycles, settings) if req.cycles else 0
     installer.install(canister_id, _IC_MODES[req.mode], module_hash, req.init_arg)
     with ctx.store.write() as repo:
         repo.update_creation(entry.id, module_hash=module_hash, mode=req.mode, updated_at_ns=ctx.now())
     return CreateInstallResponse(canister_id, module_hash.hex(), used)
 
 
-def _top_up(ctx: Context, canister_id: Principal, cycles: int, settings: Settings) -> int:
-    fee = ctx.ic.ledger_fee()
-    require_cycles_left(ctx.ic.cycles_balance(), cycles + fee, settings)
+def _top_up(ctx: Context, caller: Principal, canister_id: Principal, amount: int, settings: Settings) -> int:
+    """Send ``amount`` cycles to the caller's canister, reserved against the floor and the caller's daily bound.
+
+    Raises:
+        InsufficientCycles, LimitExceeded: refused before anything is sent.
+        IcError: the ledger refused (the reservation is released) or did not answer (it lapses).
+    """
+    spend = amount + ctx.ic.ledger_fee()
+    spend_id = cycles.reserve(ctx, settings, "top_up", spend, caller)
     with ctx.store.write() as repo:
         created_at_time = repo.next_created_at_time(ctx.now())
-    ctx.ic.withdraw(amount=cycles, to=canister_id, created_at_time=created_at_time)
-    return cycles + fee
+    try:
+        ctx.ic.withdraw(amount=amount, to=canister_id, created_at_time=created_at_time)
+    except (CyclesLedgerError, IcReject):
+        cycles.release(ctx, spend_id)
+        raise
+    cycles.settle(ctx, spend_id, spend)
+    return spend
 
 
 # bookkeeping ---------------------------------------------------------------------------------------
@@ -401,6 +450,7 @@ def _persist(
     repo.update_creation(row.id, state=state, updated_at_ns=now, **fields)
     if state is State.FAILED:
         repo.adjust_quota(row.owner, -1)
+        repo.release_creation_spend(row.id)  # a reservation the IC never answered with a spend
     return replace(row, state=state, updated_at_ns=now, **fields)  # type: ignore[arg-type]
 
 
@@ -413,36 +463,12 @@ def _claim(ctx: Context, record_id: int, token: str) -> CreationRow | None:
             raise NotFound(f"creation {record_id} not found")
         if lifecycle.is_terminal(row.state):
             return row
-        if row.claimed_by not in (None, token) and not _claim_is_stale(row, now):
+        if row.claimed_by not in (None, token) and not claims.is_stale(
+            row.claimed_by, row.claimed_until_ns, now
+        ):
             return None
         repo.claim(record_id, token, now + LEASE_NS)
     return row
-
-
-def _claim_token(ctx: Context) -> str:
-    """``host:pid:random``: whoever finds the claim can tell whether its process is still alive."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
-
-
-def _claim_is_stale(row: CreationRow, now: int) -> bool:
-    """A claim is stale when it expired, or when its process (on this host) is gone."""
-    if row.claimed_by is None or (row.claimed_until_ns or 0) < now:
-        return True
-    host, _, rest = row.claimed_by.partition(":")
-    pid_text = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid_text.isdigit():
-        return False
-    return not _process_alive(int(pid_text))
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _load(ctx: Context, record_id: int) -> CreationRow:

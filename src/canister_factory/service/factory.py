@@ -26,7 +26,7 @@ class Factory:
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
-        self.installer = Installer(ctx.store, ctx.ic, ctx.now)
+        self.installer = Installer(ctx)
 
     @property
     def principal(self) -> Principal:

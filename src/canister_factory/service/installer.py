@@ -1,10 +1,11 @@
-"""Installing a stored module into a canister, whatever its size.
+"""Installing a stored module into a canister, whatever its size, holding O(one chunk) of it in memory.
 
 A module that fits one ingress message (2 MiB on an application subnet, with room for the argument and the
-envelope) goes in one ``install_code``. A larger one is cut into 1 MiB chunks that are uploaded into the chunk
-store of a **store canister** the factory controls, then installed with ``install_chunked_code``. Chunks stay in
-the store between installs, and ``stored_chunks`` tells which are already there, so installing one module into
-many canisters sends its bytes to the IC once. When the store would overflow (100 chunks), it is cleared first.
+envelope) goes in one ``install_code``. A larger one is installed with ``install_chunked_code`` from a store
+canister claimed for this install alone (``service.chunk_stores``): the module is read from the database chunk
+by chunk and cut into the IC's 1 MiB chunks twice, once to hash them and once to upload those the store does not
+hold yet, so an install holds one chunk of it at a time, whatever its size. Installing one module into many
+canisters sends its chunks once (the store that last held it is preferred).
 """
 
 from __future__ import annotations
@@ -12,33 +13,65 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import Protocol
 
-from canister_factory._core.errors import IcReject
-from canister_factory.ports import (
-    CHUNK_SIZE,
-    MAX_CHUNKS_PER_STORE,
-    CanisterSettings,
-    InstallMode,
-    ManagementPort,
-)
+from canister_factory._core.errors import IcReject, NotFound
+from canister_factory.ports import CHUNK_SIZE, MAX_CHUNKS_PER_STORE, InstallMode
+from canister_factory.service.chunk_stores import ChunkStores, ClaimedStore
+from canister_factory.service.context import Context
 from canister_factory.store.factory_repo import FactoryStore
 from icp_client.principal import Principal
 
 MAX_INGRESS_BYTES = 2 * 1024 * 1024
 ENVELOPE_ALLOWANCE = 64 * 1024  # the envelope, the Candid framing and the rest of install_code's record
-STORE_CANISTER_CYCLES = 1_000_000_000_000  # on top of the creation fee: pays for the chunks it keeps
-MODULE_CACHE_BYTES = 64 * 1024 * 1024  # modules are immutable (keyed by their hash), so caching them is safe
+MODULE_CACHE_BYTES = 64 * 1024 * 1024  # modules sent whole are small and immutable (keyed by hash): cached
+RENEW_EVERY = 16  # chunks sent between renewals of the store's claim
+
+
+class ModuleSource(Protocol):
+    """Where the installer reads modules from, by hash."""
+
+    def size(self, module_hash: bytes) -> int:
+        """The module's size in bytes (raises NotFound if there is no such module)."""
+        ...
+
+    def read(self, module_hash: bytes) -> Iterable[bytes]:
+        """The module's bytes in order, in pieces of any size (each read when it is needed)."""
+        ...
+
+
+class StoredModules:
+    """The modules of the factory's database, read one stored chunk per short read transaction."""
+
+    def __init__(self, store: FactoryStore) -> None:
+        self.store = store
+
+    def size(self, module_hash: bytes) -> int:
+        with self.store.read() as repo:
+            size = repo.module_size(module_hash)
+        if size is None:
+            raise NotFound(f"module {module_hash.hex()} is not stored")
+        return size
+
+    def read(self, module_hash: bytes) -> Iterator[bytes]:
+        with self.store.read() as repo:
+            ids = repo.module_chunk_ids(module_hash)
+        for data_id in ids:
+            with self.store.read() as repo:
+                data = repo.chunk(data_id)
+            yield data  # outside the transaction: the consumer may call the IC before asking for more
 
 
 class Installer:
-    """Installs modules kept in ``store`` through ``ic``."""
+    """Installs modules read from ``modules`` (the factory's database by default) through ``ctx.ic``."""
 
-    def __init__(self, store: FactoryStore, ic: ManagementPort, now_ns: Callable[[], int]) -> None:
-        self.store = store
-        self.ic = ic
-        self._now = now_ns
-        self._modules: OrderedDict[bytes, bytes] = OrderedDict()  # hash -> bytes, most recently used last
+    def __init__(self, ctx: Context, modules: ModuleSource | None = None) -> None:
+        self.ctx = ctx
+        self.ic = ctx.ic
+        self.modules = modules or StoredModules(ctx.store)
+        self.stores = ChunkStores(ctx)
+        self._cache: OrderedDict[bytes, bytes] = OrderedDict()  # hash -> bytes, most recently used last
         self._cached_bytes = 0
         self._lock = threading.Lock()
 
@@ -47,105 +80,76 @@ class Installer:
 
         Raises:
             IcError: the IC refused (the install is atomic: nothing changed) or could not be reached.
+            StoresBusy, InsufficientCycles: a large module found no store canister to go through.
         """
-        module = self._module(module_hash)
-        if len(module) + len(arg) + ENVELOPE_ALLOWANCE <= MAX_INGRESS_BYTES:
+        size = self.modules.size(module_hash)
+        if size + len(arg) + ENVELOPE_ALLOWANCE <= MAX_INGRESS_BYTES:
+            module = self._whole(module_hash)
             self.ic.install_code(canister_id=canister_id, mode=mode, wasm_module=module, arg=arg)
             return
-        self._install_chunked(canister_id, mode, module, module_hash, arg)
+        with self.stores.claim(module_hash) as store:
+            hashes = self.upload_chunks(store, module_hash)
+            self.ic.install_chunked_code(
+                target_canister=canister_id,
+                store_canister=store.canister_id,
+                chunk_hashes=hashes,
+                wasm_module_hash=module_hash,
+                mode=mode,
+                arg=arg,
+            )
 
-    def _install_chunked(
-        self, target: Principal, mode: InstallMode, module: bytes, module_hash: bytes, arg: bytes
-    ) -> None:
-        store = self.store_canister()
-        hashes = self.upload_chunks(store, module)
-        try:
-            self._install_from_store(target, store, hashes, module_hash, mode, arg)
-        except IcReject as exc:
-            if "not found" not in exc.reject_message:
-                raise
-            # Another process cleared the store between our upload and the install: upload again, once.
-            hashes = self.upload_chunks(store, module)
-            self._install_from_store(target, store, hashes, module_hash, mode, arg)
-
-    def _install_from_store(
-        self,
-        target: Principal,
-        store: Principal,
-        hashes: list[bytes],
-        module_hash: bytes,
-        mode: InstallMode,
-        arg: bytes,
-    ) -> None:
-        self.ic.install_chunked_code(
-            target_canister=target,
-            store_canister=store,
-            chunk_hashes=hashes,
-            wasm_module_hash=module_hash,
-            mode=mode,
-            arg=arg,
-        )
-
-    def upload_chunks(self, store: Principal, module: bytes) -> list[bytes]:
-        """Put the module's 1 MiB chunks into ``store``'s chunk store, skipping those already there."""
-        pieces = list(_pieces(module))
-        hashes = [hashlib.sha256(p).digest() for p in pieces]
-        stored = set(self.ic.stored_chunks(canister_id=store))
-        missing = [(h, p) for h, p in zip(hashes, pieces, strict=True) if h not in stored]
-        if len(stored) + len({h for h, _ in missing}) > MAX_CHUNKS_PER_STORE:
-            self.ic.clear_chunk_store(canister_id=store)
-            stored = set()
-            missing = list(zip(hashes, pieces, strict=True))
-        for digest, piece in missing:
-            if digest in stored:
+    def upload_chunks(self, store: ClaimedStore, module_hash: bytes) -> list[bytes]:
+        """Put the module's 1 MiB chunks into the claimed store, skipping those it holds; returns their hashes."""
+        hashes = [hashlib.sha256(piece).digest() for piece in self._pieces(module_hash)]
+        stored = set(self.ic.stored_chunks(canister_id=store.canister_id))
+        missing = set(hashes) - stored
+        if len(stored) + len(missing) > MAX_CHUNKS_PER_STORE:
+            self.ic.clear_chunk_store(canister_id=store.canister_id)
+            missing = set(hashes)
+        if missing:
+            self.stores.fund_for(store, len(missing))
+        sent = 0
+        for piece in self._pieces(module_hash):
+            digest = hashlib.sha256(piece).digest()
+            if digest not in missing:
                 continue
-            answer = self.ic.upload_chunk(canister_id=store, chunk=piece)
+            answer = self.ic.upload_chunk(canister_id=store.canister_id, chunk=piece)
             if answer != digest:
                 raise IcReject(5, f"upload_chunk returned hash {answer.hex()}, expected {digest.hex()}")
-            stored.add(digest)
+            missing.discard(digest)
+            sent += 1
+            if sent % RENEW_EVERY == 0:
+                self.stores.renew(store)
         return hashes
 
-    def store_canister(self) -> Principal:
-        """The factory's store canister, created on first use (paid from the factory's balance)."""
-        with self.store.read() as repo:
-            existing = repo.store_canister()
-        if existing is not None:
-            return existing
-        amount = self.ic.creation_fee() + STORE_CANISTER_CYCLES
-        created = self.ic.create_canister(
-            amount=amount,
-            settings=CanisterSettings(controllers=(self.ic.sender,)),
-            created_at_time=self._now(),
-        )
-        with self.store.write() as repo:
-            repo.bump(overhead_cycles_used=amount + self.ic.ledger_fee())
-            existing = repo.store_canister()
-            if existing is not None:
-                # Another process won the race: ours joins the spare pool, to be reused by a creation.
-                repo.add_spare(created.canister_id, 0, self._now())
-                return existing
-            repo.set_store_canister(created.canister_id)
-        return created.canister_id
+    def _pieces(self, module_hash: bytes) -> Iterator[bytes]:
+        """The module cut into the IC's chunks, reading it as it goes."""
+        return rechunk(self.modules.read(module_hash), CHUNK_SIZE)
 
-    def _module(self, module_hash: bytes) -> bytes:
-        """The module's bytes; recently installed modules are kept in memory, up to ``MODULE_CACHE_BYTES``."""
+    def _whole(self, module_hash: bytes) -> bytes:
+        """A module small enough for one message; recently installed ones are kept, up to ``MODULE_CACHE_BYTES``."""
         with self._lock:
-            if module_hash in self._modules:
-                self._modules.move_to_end(module_hash)
-                return self._modules[module_hash]
-        with self.store.read() as repo:
-            module = repo.module_bytes(module_hash)
-        if len(module) <= MODULE_CACHE_BYTES // 4:
-            with self._lock:
-                if module_hash not in self._modules:
-                    self._modules[module_hash] = module
-                    self._cached_bytes += len(module)
-                while self._cached_bytes > MODULE_CACHE_BYTES:
-                    _, evicted = self._modules.popitem(last=False)
-                    self._cached_bytes -= len(evicted)
+            if module_hash in self._cache:
+                self._cache.move_to_end(module_hash)
+                return self._cache[module_hash]
+        module = b"".join(self.modules.read(module_hash))
+        with self._lock:
+            if module_hash not in self._cache:
+                self._cache[module_hash] = module
+                self._cached_bytes += len(module)
+            while self._cached_bytes > MODULE_CACHE_BYTES:
+                _, evicted = self._cache.popitem(last=False)
+                self._cached_bytes -= len(evicted)
         return module
 
 
-def _pieces(module: bytes) -> Iterator[bytes]:
-    for start in range(0, len(module), CHUNK_SIZE):
-        yield module[start : start + CHUNK_SIZE]
+def rechunk(pieces: Iterable[bytes], size: int) -> Iterator[bytes]:
+    """The bytes of ``pieces`` again, in chunks of exactly ``size`` (the last one shorter), holding one chunk."""
+    buffer = bytearray()
+    for piece in pieces:
+        buffer += piece
+        while len(buffer) >= size:
+            yield bytes(buffer[:size])
+            del buffer[:size]
+    if buffer:
+        yield bytes(buffer)

@@ -6,7 +6,7 @@ import hashlib
 
 from canister_factory._core import uploads as rules
 from canister_factory._core.access import require_admin, require_caller
-from canister_factory._core.config import Settings
+from canister_factory._core.config import NAT32_MAX, Settings, check_id
 from canister_factory._core.creation import require_cycles_left
 from canister_factory._core.errors import Conflict, InvalidArgument
 from canister_factory._core.model import UploadInfo
@@ -38,7 +38,14 @@ def create_upload(ctx: Context, caller: Principal) -> int:
 
 
 def put_chunk(ctx: Context, caller: Principal, upload_id: int, chunk: bytes, index: int | None = None) -> int:
-    """Add ``chunk`` to an open upload (at ``index`` if given: a retry is idempotent); returns the total length."""
+    """Add ``chunk`` to an open upload (at ``index`` if given: a retry is idempotent); returns the total length.
+
+    Raises:
+        InvalidArgument: a bad id or index. LimitExceeded: the chunk, the upload or the factory's storage is full.
+    """
+    check_id("upload_id", upload_id)
+    if index is not None:
+        check_id("chunk index", index, NAT32_MAX)
     rules.check_chunk_size(len(chunk))
     now = ctx.now()
     with ctx.store.write() as repo:
@@ -51,6 +58,8 @@ def put_chunk(ctx: Context, caller: Principal, upload_id: int, chunk: bytes, ind
         if rules.plan_chunk(upload, index, len(chunk), same, settings) is rules.ChunkAction.REPEAT:
             repo.touch_upload(upload_id, now)
             return upload.total_len
+        if repo.claim_storage(len(chunk), settings.max_stored_module_bytes) is None:
+            raise rules.storage_full(repo.stored_bytes(), len(chunk), settings)
         total = repo.append_chunk(upload, chunk, now)
     ctx.digests.appended(upload_id, upload.chunk_count, chunk, settings.max_upload_size)
     return total
@@ -62,6 +71,7 @@ def commit_upload(ctx: Context, caller: Principal, upload_id: int, expected_sha2
     The bytes are hashed and checked chunk by chunk, in constant memory. If they hash to a module that is
     already stored, this upload shares it. Returns the hash in lower-case hex.
     """
+    check_id("upload_id", upload_id)
     expected = rules.parse_expected_hash(expected_sha256_hex)
     with ctx.store.read() as repo:
         settings = settings_of(repo, caller=caller)
@@ -86,6 +96,7 @@ def commit_upload(ctx: Context, caller: Principal, upload_id: int, expected_sha2
 
 def clear_upload(ctx: Context, caller: Principal, upload_id: int) -> None:
     """Remove an upload (open or committed) that ``caller`` owns."""
+    check_id("upload_id", upload_id)
     with ctx.store.write() as repo:
         require_caller(settings_of(repo, lock="share", caller=caller), caller)
         upload = rules.owned(repo.get_upload(upload_id, lock=True), caller)
@@ -95,6 +106,7 @@ def clear_upload(ctx: Context, caller: Principal, upload_id: int) -> None:
 
 def get_upload_info(ctx: Context, caller: Principal, upload_id: int) -> UploadInfo:
     """The upload's owner, chunk digests, length, committed hash and creation time (an expired one is gone)."""
+    check_id("upload_id", upload_id)
     with ctx.store.read() as repo:
         upload = rules.readable(_live_upload(repo, upload_id, settings_of(repo), ctx.now()), caller)
         if upload.module_hash is None:
@@ -171,5 +183,6 @@ def _hash_and_check(
 
 def module_bytes(ctx: Context, caller: Principal, upload_id: int) -> bytes:
     """The bytes of ``caller``'s committed upload."""
+    check_id("upload_id", upload_id)
     with ctx.store.read() as repo:
         return repo.module_bytes(module_of(repo.get_upload(upload_id), caller))

@@ -12,9 +12,19 @@ share one factory and one IC. Write transactions are serialised where it matters
   caller's quota row for reservations. Row locks rather than SERIALIZABLE because they make a conflicting writer
   wait instead of failing with a serialization error that every caller would have to retry.
 
-Migrations are a linear list of steps, applied in order at start under the write lock and recorded in
-``schema_version``. We keep this small runner instead of Alembic: the schema is created by the program itself at
-start (there is no operator-run migration step), and one ordered list of steps covers both dialects.
+Migrations are a linear list of steps per component (the factory's tables, the request nonces), applied in order
+at start under the write lock and recorded in ``schema_version``. A database whose recorded version is above the
+program's last step was written by a newer program: it is refused with both versions named (``SchemaTooNew``),
+never opened, because a downgrade would read and write a layout it does not know.
+
+Why this runner and not Alembic: the schema is created and upgraded by the program itself when it opens the
+database, under the same write lock that serialises every other writer, so several processes starting at once on
+one PostgreSQL database migrate it exactly once; there is no operator-run step to forget. Alembic's strengths do
+not apply here: we never downgrade (we refuse instead), we do not autogenerate (each step is a few lines of
+SQLAlchemy that run on both dialects), and its environment (``env.py``, a ``versions/`` folder, one
+``alembic_version`` table per component, its own locking) would be more code than the forty lines below, while the
+local IC (``icp_local.db``) keeps its own table with the same rule. A version-1 database holding data is
+upgraded to the latest version in the tests, on SQLite and on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -40,6 +50,21 @@ schema_version = sa.Table(
     sa.Column("component", sa.String(64), primary_key=True),
     sa.Column("version", sa.Integer, nullable=False),
 )
+
+
+class SchemaTooNew(StoreError):
+    """The database's schema is newer than this program's: it was written by a later version."""
+
+    code = "schema_too_new"
+
+    def __init__(self, component: str, found: int, supported: int) -> None:
+        super().__init__(
+            f"the database's {component} schema is version {found}, newer than this program's version "
+            f"{supported}; upgrade canister-factory to open it (nothing was changed)"
+        )
+        self.component = component
+        self.found = found
+        self.supported = supported
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +135,11 @@ class Database:
                 conn.rollback()
 
     def migrate(self, component: str, steps: list[Migration]) -> None:
-        """Bring ``component``'s tables up to the last of ``steps``; a no-op when they already are."""
+        """Bring ``component``'s tables up to the last of ``steps``; a no-op when they already are.
+
+        Raises:
+            SchemaTooNew: the database was written by a newer program (its version is above the last step).
+        """
         if component in self._migrated:
             return
         with self._lock:
@@ -120,6 +149,9 @@ class Database:
                     sa.select(schema_version.c.version).where(schema_version.c.component == component)
                 ).scalar()
                 current = current or 0
+                latest = steps[-1].version if steps else 0
+                if current > latest:
+                    raise SchemaTooNew(component, current, latest)
                 for step in steps:
                     if step.version <= current:
                         continue

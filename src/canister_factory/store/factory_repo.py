@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from canister_factory._core.config import Settings
+from canister_factory._core.config import DB_INT_MAX, DEFAULT_MAX_STORED_MODULE_BYTES, Settings
 from canister_factory._core.lifecycle import State
 from canister_factory._core.model import Mode
 from canister_factory._core.uploads import Upload
@@ -63,7 +63,22 @@ _NEXT_CREATED_AT = (
     .returning(_LAST_TIME)
 )
 _UPDATE_CREATION = sa.update(t.canisters).where(t.canisters.c.id == sa.bindparam("record_id_"))
-_INFLIGHT = sa.select(t.canisters.c.cycles).where(t.canisters.c.state == State.RESERVED.value)
+_SP = t.cycles_spends.c
+_GUARD_LOCKED = sa.select(t.cycles_guard.c.id).where(t.cycles_guard.c.id == 1).with_for_update()
+_LIVE = sa.or_(_SP.state == "spent", _SP.lapses_at_ns.is_(None), _SP.lapses_at_ns >= sa.bindparam("now"))
+_RESERVED = sa.select(_SP.amount).where(
+    _SP.state == "reserved", sa.or_(_SP.lapses_at_ns.is_(None), _SP.lapses_at_ns >= sa.bindparam("now"))
+)
+_SPENT_BY = sa.select(_SP.amount).where(
+    _SP.caller == sa.bindparam("who"), _SP.at_ns >= sa.bindparam("since"), _LIVE
+)
+_INSERT_SPEND = sa.insert(t.cycles_spends).returning(_SP.id)
+_SETTLE_SPEND = (
+    sa.update(t.cycles_spends)
+    .where(_SP.state == "reserved")
+    .values(state="spent", amount=sa.bindparam("spent"))
+)
+_RELEASE = sa.delete(t.cycles_spends).where(_SP.state == "reserved")
 _SPARE = sa.select(t.spares.c.canister_id).order_by(t.spares.c.added_at_ns).limit(1)
 _SPARE_PG = _SPARE.with_for_update(skip_locked=True)
 _INSERT_CREATION = sa.insert(t.canisters).returning(t.canisters.c.id)
@@ -94,6 +109,18 @@ class CreationRow:
     claimed_until_ns: int | None
     from_spare: bool = False
     attempts: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class StoreRow:
+    """A store canister of the pool (``canister_id`` None while it is being created) and its claim."""
+
+    id: int
+    canister_id: Principal | None
+    created_at_time_ns: int
+    claimed_by: str | None
+    claimed_until_ns: int | None
+    module_hash: bytes | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +204,8 @@ class FactoryRepo:
             max_creations_per_day=row["max_creations_per_day"],
             max_active_uploads_per_caller=row["max_active_uploads_per_caller"],
             max_modules_per_caller=row["max_modules_per_caller"],
+            max_cycles_per_caller_per_day=_opt_int(row["max_cycles_per_caller_per_day"]),
+            max_stored_module_bytes=row["max_stored_module_bytes"] or DEFAULT_MAX_STORED_MODULE_BYTES,
         )
 
     def insert_settings(self, settings: Settings, *, deployer: Principal, now_ns: int, network: str) -> None:
@@ -195,6 +224,8 @@ class FactoryRepo:
                 max_active_uploads_per_caller=settings.max_active_uploads_per_caller,
                 max_modules_per_caller=settings.max_modules_per_caller,
                 network=network,
+                max_cycles_per_caller_per_day=_opt_text(settings.max_cycles_per_caller_per_day),
+                max_stored_module_bytes=settings.max_stored_module_bytes,
             )
         )
         self.conn.execute(
@@ -205,6 +236,7 @@ class FactoryRepo:
                 active_uploads=0,
                 unique_callers=0,
                 last_created_at_time_ns=0,
+                stored_bytes=0,
             )
         )
         self.set_admins(settings.admins)
@@ -225,13 +257,6 @@ class FactoryRepo:
     def set_admins(self, admins: frozenset[Principal]) -> None:
         self.conn.execute(sa.delete(t.admins))
         self.conn.execute(sa.insert(t.admins), [{"principal": p.to_text()} for p in admins])
-
-    def store_canister(self) -> Principal | None:
-        text = self.conn.execute(sa.select(t.settings.c.store_canister)).scalar()
-        return None if text is None else Principal.from_text(text)
-
-    def set_store_canister(self, canister_id: Principal) -> None:
-        self.conn.execute(sa.update(t.settings).values(store_canister=canister_id.to_text()))
 
     def _allowlisted(self, caller: Principal) -> Iterator[Principal]:
         if self.conn.execute(_ALLOWED, {"who": caller.to_text()}).first() is not None:
@@ -259,6 +284,18 @@ class FactoryRepo:
         """A ``created_at_time`` for the cycles ledger that no other creation of this factory uses."""
         return int(self.conn.execute(_NEXT_CREATED_AT, {"now": now_ns}).scalar_one())
 
+    def claim_storage(self, size: int, limit: int) -> int | None:
+        """Count ``size`` more stored bytes unless that passes ``limit``; the new total, or None if it would."""
+        col = t.counters.c.stored_bytes
+        statement = (
+            sa.update(t.counters).where(col + size <= limit).values(stored_bytes=col + size).returning(col)
+        )
+        total = self.conn.execute(statement).scalar()
+        return None if total is None else int(total)
+
+    def stored_bytes(self) -> int:
+        return int(self.conn.execute(sa.select(t.counters.c.stored_bytes)).scalar_one())
+
     def bump(self, **deltas: int) -> None:
         values = {name: t.counters.c[name] + delta for name, delta in deltas.items() if delta}
         if values:
@@ -267,6 +304,8 @@ class FactoryRepo:
     # uploads --------------------------------------------------------------------------------------
 
     def get_upload(self, upload_id: int, *, lock: bool = False) -> Upload | None:
+        if not 0 <= upload_id <= DB_INT_MAX:  # a valid nat64 that no stored upload can have
+            return None
         query = _UPLOAD_LOCKED if lock else _UPLOAD
         row = self.conn.execute(query, {"upload_id": upload_id}).mappings().first()
         return None if row is None else _upload(row)
@@ -356,8 +395,9 @@ class FactoryRepo:
                     select.where(chunks.c.upload_id == upload.id),
                 )
             )
-        else:
+        else:  # the module is stored already: this upload's copy of its bytes goes
             self._delete_chunk_data(sa.select(chunks.c.data_id).where(chunks.c.upload_id == upload.id))
+            self.bump(stored_bytes=-upload.total_len)
         self.conn.execute(sa.delete(chunks).where(chunks.c.upload_id == upload.id))
         self.conn.execute(
             sa.update(t.uploads)
@@ -371,7 +411,9 @@ class FactoryRepo:
         self._delete_chunk_data(sa.select(chunks.c.data_id).where(chunks.c.upload_id == upload.id))
         self.conn.execute(sa.delete(chunks).where(chunks.c.upload_id == upload.id))
         self.conn.execute(sa.delete(t.uploads).where(t.uploads.c.id == upload.id))
-        if upload.module_hash is not None:
+        if upload.module_hash is None:
+            self.bump(stored_bytes=-upload.total_len)
+        else:
             self.collect_module(upload.module_hash)
 
     def collect_module(self, module_hash: bytes) -> None:
@@ -385,6 +427,7 @@ class FactoryRepo:
         if self.conn.execute(used_by_upload).first() or self.conn.execute(used_by_creation).first():
             return
         mc = t.module_chunks
+        self.bump(stored_bytes=-(self.module_size(module_hash) or 0))
         self._delete_chunk_data(sa.select(mc.c.data_id).where(mc.c.module_hash == module_hash))
         self.conn.execute(sa.delete(mc).where(mc.c.module_hash == module_hash))
         self.conn.execute(sa.delete(t.modules).where(t.modules.c.hash == module_hash))
@@ -506,13 +549,74 @@ class FactoryRepo:
         query = sa.select(t.canisters).order_by(c.id.desc()).limit(limit)
         if owner is not None:
             query = query.where(c.owner == owner.to_text())
-        if cursor is not None:
+        if cursor is not None and cursor <= DB_INT_MAX:  # a larger cursor is above every id: from the top
             query = query.where(c.id < cursor)
         return [_creation(row) for row in self.conn.execute(query).mappings()]
 
-    def inflight_cycles(self) -> int:
-        """Cycles promised to creations that have not yet called ``create_canister`` (state RESERVED)."""
-        return sum(int(c) for (c,) in self.conn.execute(_INFLIGHT))
+    # cycles: reservations and spends ----------------------------------------------------------------
+
+    def lock_cycles(self) -> None:
+        """Take the lock every check of the cycles floor holds (the guard row; SQLite's write lock is enough)."""
+        self.conn.execute(_GUARD_LOCKED)
+
+    def reserved_cycles(self, now_ns: int) -> int:
+        """Cycles held by reservations the IC has not yet answered (lapsed ones no longer count)."""
+        return sum(int(a) for (a,) in self.conn.execute(_RESERVED, {"now": now_ns}))
+
+    def spent_by(self, caller: Principal, since_ns: int, now_ns: int) -> int:
+        """Cycles ``caller``'s creations and top-ups spent or hold reserved since ``since_ns``."""
+        rows = self.conn.execute(_SPENT_BY, {"who": caller.to_text(), "since": since_ns, "now": now_ns})
+        return sum(int(a) for (a,) in rows)
+
+    def insert_spend(
+        self,
+        kind: str,
+        amount: int,
+        now_ns: int,
+        *,
+        caller: Principal | None = None,
+        creation_id: int | None = None,
+        lapses_at_ns: int | None = None,
+    ) -> int:
+        """Record a reservation of ``amount`` cycles (state ``reserved``); returns its id."""
+        values = {
+            "kind": kind,
+            "caller": None if caller is None else caller.to_text(),
+            "creation_id": creation_id,
+            "amount": str(amount),
+            "state": "reserved",
+            "at_ns": now_ns,
+            "lapses_at_ns": lapses_at_ns,
+        }
+        return int(self.conn.execute(_INSERT_SPEND, values).scalar_one())
+
+    def settle_spend(self, spend_id: int, amount: int) -> None:
+        """The IC answered: the reservation becomes a spend of ``amount`` (what was really taken)."""
+        self.conn.execute(_SETTLE_SPEND.where(t.cycles_spends.c.id == spend_id), {"spent": str(amount)})
+
+    def release_spend(self, spend_id: int) -> None:
+        """The IC refused: nothing was spent, the reservation goes."""
+        self.conn.execute(_RELEASE.where(t.cycles_spends.c.id == spend_id))
+
+    def settle_creation_spend(self, creation_id: int, amount: int) -> None:
+        self.conn.execute(
+            _SETTLE_SPEND.where(t.cycles_spends.c.creation_id == creation_id), {"spent": str(amount)}
+        )
+
+    def release_creation_spend(self, creation_id: int) -> None:
+        self.conn.execute(_RELEASE.where(t.cycles_spends.c.creation_id == creation_id))
+
+    def prune_spends(self, before_ns: int, now_ns: int) -> None:
+        """Forget spends older than ``before_ns`` and reservations that lapsed (neither counts any more)."""
+        s = t.cycles_spends.c
+        self.conn.execute(
+            sa.delete(t.cycles_spends).where(
+                sa.or_(
+                    sa.and_(s.state == "spent", s.at_ns < before_ns),
+                    sa.and_(s.state == "reserved", s.lapses_at_ns < now_ns),
+                )
+            )
+        )
 
     def unfinished_creations(self) -> list[CreationRow]:
         query = sa.select(t.canisters).where(t.canisters.c.state.in_(_OPEN_STATES)).order_by(t.canisters.c.id)
@@ -520,6 +624,52 @@ class FactoryRepo:
 
     def claim(self, record_id: int, owner: str, until_ns: int) -> None:
         self.update_creation(record_id, claimed_by=owner, claimed_until_ns=until_ns)
+
+    # store canisters ------------------------------------------------------------------------------
+
+    def store_canisters(self) -> list[Principal]:
+        """Every store canister of the pool (not those still being created)."""
+        sc = t.store_canisters.c
+        query = sa.select(sc.canister_id).where(sc.canister_id.is_not(None)).order_by(sc.id)
+        return [Principal.from_text(text) for (text,) in self.conn.execute(query)]
+
+    def store_rows(self) -> list[StoreRow]:
+        """The pool, locked for the rest of the transaction (PostgreSQL)."""
+        query = sa.select(t.store_canisters).order_by(t.store_canisters.c.id).with_for_update()
+        return [_store_row(row) for row in self.conn.execute(query).mappings()]
+
+    def claim_store(self, store_id: int, token: str, until_ns: int) -> None:
+        sc = t.store_canisters
+        self.conn.execute(
+            sa.update(sc).where(sc.c.id == store_id).values(claimed_by=token, claimed_until_ns=until_ns)
+        )
+
+    def add_store(self, created_at_time_ns: int, token: str, until_ns: int, now_ns: int) -> int:
+        """A row for a store canister about to be created, claimed by ``token``; returns its id."""
+        values = {
+            "created_at_time_ns": created_at_time_ns,
+            "claimed_by": token,
+            "claimed_until_ns": until_ns,
+            "added_at_ns": now_ns,
+        }
+        return int(
+            self.conn.execute(
+                sa.insert(t.store_canisters).values(**values).returning(t.store_canisters.c.id)
+            ).scalar_one()
+        )
+
+    def set_store_canister(self, store_id: int, canister_id: Principal) -> None:
+        sc = t.store_canisters
+        self.conn.execute(sa.update(sc).where(sc.c.id == store_id).values(canister_id=canister_id.to_text()))
+
+    def release_store(self, store_id: int, token: str, module_hash: bytes | None) -> None:
+        """Give the store back, recording which module's chunks it now holds."""
+        sc = t.store_canisters
+        self.conn.execute(
+            sa.update(sc)
+            .where(sc.c.id == store_id, sc.c.claimed_by == token)
+            .values(claimed_by=None, claimed_until_ns=None, module_hash=module_hash)
+        )
 
     # spare pool -----------------------------------------------------------------------------------
 
@@ -545,8 +695,28 @@ class FactoryRepo:
         return int(self.conn.execute(sa.select(sa.func.count()).select_from(t.spares)).scalar_one())
 
 
+def _opt_int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _opt_text(value: int | None) -> str | None:
+    return None if value is None else str(value)
+
+
 def _insert_ignore(pg: bool, table: sa.Table) -> Any:
     return (postgresql.insert(table) if pg else sqlite.insert(table)).on_conflict_do_nothing()
+
+
+def _store_row(row: Any) -> StoreRow:
+    cid = row["canister_id"]
+    return StoreRow(
+        id=int(row["id"]),
+        canister_id=None if cid is None else Principal.from_text(cid),
+        created_at_time_ns=int(row["created_at_time_ns"]),
+        claimed_by=row["claimed_by"],
+        claimed_until_ns=row["claimed_until_ns"],
+        module_hash=None if row["module_hash"] is None else bytes(row["module_hash"]),
+    )
 
 
 def _upload(row: Any) -> Upload:

@@ -31,7 +31,9 @@ settings = sa.Table(
     sa.Column("max_active_uploads_per_caller", sa.BigInteger, nullable=False),
     sa.Column("max_modules_per_caller", sa.BigInteger, nullable=False),
     sa.Column("network", sa.Text, nullable=False),
-    sa.Column("store_canister", PrincipalText, nullable=True),
+    sa.Column("store_canister", PrincipalText, nullable=True),  # before migration 3; now store_canisters
+    sa.Column("max_cycles_per_caller_per_day", Cycles, nullable=True),
+    sa.Column("max_stored_module_bytes", sa.BigInteger, nullable=True),  # null: the default
 )
 
 counters = sa.Table(
@@ -45,6 +47,8 @@ counters = sa.Table(
     sa.Column("last_created_at_time_ns", sa.BigInteger, nullable=False),
     # cycles spent on the factory's own canisters (the store canister), not on a creation
     sa.Column("overhead_cycles_used", sa.BigInteger, nullable=False, server_default="0"),
+    # bytes of committed modules and open uploads' chunks (bounded by max_stored_module_bytes)
+    sa.Column("stored_bytes", sa.BigInteger, nullable=False, server_default="0"),
 )
 
 admins = sa.Table("factory_admins", metadata, sa.Column("principal", PrincipalText, primary_key=True))
@@ -146,6 +150,42 @@ spares = sa.Table(
     sa.Column("from_record", sa.Integer, nullable=False),
 )
 
+cycles_spends = sa.Table(
+    "cycles_spends",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(16), nullable=False),  # creation, top_up, store
+    sa.Column(
+        "caller", PrincipalText, nullable=True
+    ),  # whose daily bound it counts in; null: the factory's own
+    sa.Column("creation_id", sa.Integer, nullable=True),
+    sa.Column("amount", Cycles, nullable=False),
+    sa.Column("state", sa.String(8), nullable=False),  # reserved (the IC has not answered) or spent
+    sa.Column("at_ns", sa.BigInteger, nullable=False),
+    # a reservation not tied to a creation lapses then (after any IC call it covers can have run)
+    sa.Column("lapses_at_ns", sa.BigInteger, nullable=True),
+    sa.Index("cycles_spends_state", "state"),
+    sa.Index("cycles_spends_caller_at", "caller", "at_ns"),
+    sa.Index("cycles_spends_creation", "creation_id"),
+)
+
+# One row, locked by every check of the cycles floor so that two checks never interleave (PostgreSQL).
+cycles_guard = sa.Table("cycles_guard", metadata, sa.Column("id", sa.Integer, primary_key=True))
+
+# The pool of store canisters: each large install claims one for itself, so concurrent installs never share a
+# chunk store (and never evict each other's chunks). A row without canister_id is a store being created.
+store_canisters = sa.Table(
+    "store_canisters",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("canister_id", PrincipalText, nullable=True, unique=True),
+    sa.Column("created_at_time_ns", sa.BigInteger, nullable=False),
+    sa.Column("claimed_by", sa.String(128), nullable=True),
+    sa.Column("claimed_until_ns", sa.BigInteger, nullable=True),
+    sa.Column("module_hash", sa.LargeBinary, nullable=True),  # the module whose chunks it holds last
+    sa.Column("added_at_ns", sa.BigInteger, nullable=False),
+)
+
 keys = sa.Table(
     "factory_keys",
     metadata,
@@ -174,4 +214,45 @@ def _create_v1(conn: Connection) -> None:
     metadata.create_all(conn, tables=FACTORY_TABLES)
 
 
-MIGRATIONS = [Migration(1, "factory tables", _create_v1)]
+def _add_missing_columns(conn: Connection, table: sa.Table, names: list[str]) -> None:
+    """ALTER TABLE ADD COLUMN for each of ``names`` the table lacks (a new database has them from step 1)."""
+    have = {c["name"] for c in sa.inspect(conn).get_columns(table.name)}
+    for name in names:
+        if name not in have:
+            column = table.c[name]
+            ddl = sa.schema.CreateColumn(column).compile(dialect=conn.dialect)
+            conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {ddl}")
+
+
+def _cycles_and_storage_v2(conn: Connection) -> None:
+    """Reservations of every spend, the daily cycles bound per caller, and the factory-wide storage bound."""
+    _add_missing_columns(conn, settings, ["max_cycles_per_caller_per_day", "max_stored_module_bytes"])
+    _add_missing_columns(conn, counters, ["stored_bytes"])
+    metadata.create_all(conn, tables=[cycles_spends, cycles_guard])
+    if conn.execute(sa.select(cycles_guard.c.id)).first() is None:
+        conn.execute(sa.insert(cycles_guard).values(id=1))
+    module_bytes = sa.select(sa.func.coalesce(sa.func.sum(modules.c.size), 0)).scalar_subquery()
+    open_bytes = (
+        sa.select(sa.func.coalesce(sa.func.sum(uploads.c.total_len), 0))
+        .where(uploads.c.module_hash.is_(None))
+        .scalar_subquery()
+    )
+    conn.execute(sa.update(counters).values(stored_bytes=module_bytes + open_bytes))
+
+
+def _store_pool_v3(conn: Connection) -> None:
+    """A pool of store canisters, claimed one per large install; the one store canister joins it."""
+    metadata.create_all(conn, tables=[store_canisters])
+    existing = conn.execute(sa.select(settings.c.store_canister)).scalar()
+    if existing is not None:
+        conn.execute(
+            sa.insert(store_canisters).values(canister_id=existing, created_at_time_ns=0, added_at_ns=0)
+        )
+        conn.execute(sa.update(settings).values(store_canister=None))
+
+
+MIGRATIONS = [
+    Migration(1, "factory tables", _create_v1),
+    Migration(2, "cycles reservations, daily cycles bound, storage bound", _cycles_and_storage_v2),
+    Migration(3, "a pool of store canisters", _store_pool_v3),
+]

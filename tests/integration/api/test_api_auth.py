@@ -22,6 +22,11 @@ def http() -> Iterator[httpx.Client]:
         yield client
 
 
+def _aud(served: Served) -> str:
+    """The ``@authority`` a request to ``served`` is signed for."""
+    return auth.authority_of_url(served.url)
+
+
 def _state(served: Served) -> tuple[object, ...]:
     """Everything a refused request might have changed."""
     factory = served.app.factory
@@ -77,7 +82,7 @@ def test_path_or_query_changed_after_signing(served: Served, http: httpx.Client)
 def test_expired_and_future_requests(served: Served, http: httpx.Client) -> None:
     user = generate_identity()
     for created, reason in ((int(time.time()) - 400, "expired"), (int(time.time()) + 600, "in the future")):
-        headers = auth.sign_request(user, "POST", "/v1/uploads", "", b"", now_s=created)
+        headers = auth.sign_request(user, "POST", _aud(served), "/v1/uploads", "", b"", now_s=created)
         _refused(http, httpx.Request("POST", served.url + "/v1/uploads", headers=headers), served, reason)
 
 
@@ -88,7 +93,7 @@ def test_validity_longer_than_five_minutes(served: Served, http: httpx.Client) -
         created=now, expires=now + 301, nonce="n" * 22, keyid=user.principal.to_text(), alg="ed25519"
     )
     digest = auth.content_digest(b"")
-    signature = user.sign(auth.signature_base("POST", "/v1/uploads", "", digest, params))
+    signature = user.sign(auth.signature_base("POST", _aud(served), "/v1/uploads", "", digest, params))
     headers = {
         "Content-Digest": digest,
         "Signature-Input": f"sig1={params.serialize()}",
@@ -113,14 +118,14 @@ def test_principal_claimed_without_its_key(served: Served, http: httpx.Client) -
     victim, attacker = generate_identity(), generate_identity()
     now = int(time.time())
     # the attacker signs with its own key but names the victim as keyid
-    headers = auth.sign_request(attacker, "POST", "/v1/uploads", "", b"", now_s=now)
+    headers = auth.sign_request(attacker, "POST", _aud(served), "/v1/uploads", "", b"", now_s=now)
     headers["Signature-Input"] = headers["Signature-Input"].replace(
         attacker.principal.to_text(), victim.principal.to_text()
     )
     request = httpx.Request("POST", served.url + "/v1/uploads", headers=headers)
     _refused(http, request, served, "is not the principal of the Signature-Key")
     # and without any key at all
-    headers = auth.sign_request(victim, "POST", "/v1/uploads", "", b"", now_s=now)
+    headers = auth.sign_request(victim, "POST", _aud(served), "/v1/uploads", "", b"", now_s=now)
     del headers["Signature-Key"]
     _refused(
         http, httpx.Request("POST", served.url + "/v1/uploads", headers=headers), served, "signature-key"
@@ -129,7 +134,7 @@ def test_principal_claimed_without_its_key(served: Served, http: httpx.Client) -
 
 def test_key_of_another_algorithm(served: Served, http: httpx.Client) -> None:
     user = generate_identity("p256")
-    headers = auth.sign_request(user, "POST", "/v1/uploads", "", b"", now_s=int(time.time()))
+    headers = auth.sign_request(user, "POST", _aud(served), "/v1/uploads", "", b"", now_s=int(time.time()))
     headers["Signature-Input"] = headers["Signature-Input"].replace("ecdsa-p256-sha256", "ed25519")
     _refused(
         http, httpx.Request("POST", served.url + "/v1/uploads", headers=headers), served, "not a ed25519"
@@ -161,12 +166,15 @@ def test_unit_signature_base_is_rfc9421() -> None:
     params = auth.SignatureParams(
         created=1700000000, expires=1700000300, nonce="abcdefghijklmnop", keyid="2vxsx-fae", alg="ed25519"
     )
-    base = auth.signature_base("post", "/v1/uploads", "", auth.content_digest(b""), params)
+    base = auth.signature_base(
+        "post", "factory.example.com", "/v1/uploads", "", auth.content_digest(b""), params
+    )
     assert base.decode() == (
         '"@method": POST\n'
+        '"@authority": factory.example.com\n'
         '"@path": /v1/uploads\n'
         '"@query": ?\n'
         '"content-digest": sha-256=:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=:\n'
-        '"@signature-params": ("@method" "@path" "@query" "content-digest");created=1700000000;'
-        'expires=1700000300;nonce="abcdefghijklmnop";keyid="2vxsx-fae";alg="ed25519"'
+        '"@signature-params": ("@method" "@authority" "@path" "@query" "content-digest");'
+        'created=1700000000;expires=1700000300;nonce="abcdefghijklmnop";keyid="2vxsx-fae";alg="ed25519"'
     )

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from canister_factory._core.config import InitArg
 from canister_factory._core.errors import NotFound
@@ -136,15 +137,20 @@ def test_metrics(served: Served, http: httpx.Client) -> None:
     http.post(served.url + "/v1/uploads")  # a 401
     reply = http.get(served.url + "/metrics")
     assert reply.headers["content-type"].startswith("text/plain; version=0.0.4")
-    text = reply.text
-    assert 'cf_http_requests_total{method="POST",route="/v1/canisters",status="200"} 1' in text
-    assert 'cf_http_requests_total{method="POST",route="/v1/uploads",status="401"} 1' in text
-    assert 'cf_creations_total{outcome="ok"} 1' in text
-    assert f"cf_upload_bytes_total {len(counter_wasm())}" in text
-    assert "cf_auth_failures_total 1" in text
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(reply.text)
+        for s in family.samples
+    }
+    requests = "cf_http_requests_total"
+    assert samples[(requests, (("method", "POST"), ("route", "/v1/canisters"), ("status", "2xx")))] == 1
+    assert samples[(requests, (("method", "POST"), ("route", "/v1/uploads"), ("status", "4xx")))] == 1
+    assert samples[("cf_creations_total", (("outcome", "ok"),))] == 1
+    assert samples[("cf_upload_bytes_total", ())] == len(counter_wasm())
+    assert samples[("cf_auth_failures_total", ())] == 1
     balance = served.app.factory.get_factory_stats().factory_cycles_balance
-    assert f"cf_factory_cycles_balance {balance}" in text
-    assert "cf_canisters_created 1" in text
+    assert samples[("cf_factory_cycles_balance", ())] == float(balance)  # Prometheus values are float64
+    assert samples[("cf_canisters_created", ())] == 1
 
 
 def test_openapi_and_liveness(served: Served, http: httpx.Client) -> None:

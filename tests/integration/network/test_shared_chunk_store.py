@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 
+from canister_factory._core.config import InitArg
 from canister_factory.ic.network import NetworkManagement
-from canister_factory.ports import InstallMode, ManagementPort
+from canister_factory.ports import InstallMode
 from canister_factory.service import admin
 from canister_factory.service.context import Context
 from canister_factory.service.installer import Installer
@@ -23,18 +23,19 @@ T = 1_000_000_000_000
 MIB = 1024 * 1024
 
 
-class _ModuleInstaller(Installer):
-    """The factory's Installer with the module held in memory instead of the factory's upload tables."""
+class _InMemory:
+    """A module source holding one module in memory instead of the factory's upload tables."""
 
-    def __init__(
-        self, store: FactoryStore, ic: ManagementPort, now_ns: Callable[[], int], module: bytes
-    ) -> None:
-        super().__init__(store, ic, now_ns)
+    def __init__(self, module: bytes) -> None:
         self._bytes = module
 
-    def _module(self, module_hash: bytes) -> bytes:
+    def size(self, module_hash: bytes) -> int:
         assert module_hash == hashlib.sha256(self._bytes).digest()
-        return self._bytes
+        return len(self._bytes)
+
+    def read(self, module_hash: bytes) -> list[bytes]:
+        assert module_hash == hashlib.sha256(self._bytes).digest()
+        return [self._bytes]
 
 
 def test_one_module_into_ten_canisters_uploads_each_chunk_once(
@@ -44,8 +45,8 @@ def test_one_module_into_ten_canisters_uploads_each_chunk_once(
     digest = hashlib.sha256(module).digest()
     db = Database.open(f"sqlite:///{tmp_path / 'factory.sqlite3'}")
     ctx = Context(store=FactoryStore(db), ic=network, clock=engine.clock)
-    admin.deploy(ctx, network.sender, None, network=front.url)
-    installer = _ModuleInstaller(ctx.store, network, engine.clock.now_ns, module)
+    admin.deploy(ctx, network.sender, InitArg(min_factory_cycles=0), network=front.url)
+    installer = Installer(ctx, _InMemory(module))
     targets = [
         network.create_canister(
             amount=network.creation_fee() + T, settings=None, created_at_time=engine.clock.now_ns()

@@ -103,7 +103,9 @@ def test_parse_expected_hash_accepts_upper_and_lower_case() -> None:
 
 @pytest.mark.parametrize("text", ["", "abc", "g" * 64, "a" * 63, "a" * 65])
 def test_parse_expected_hash_refuses_non_hex(text: str) -> None:
-    with pytest.raises(InvalidArgument, match=r"^expected_sha256_hex: must be 64 hexadecimal characters"):
+    with pytest.raises(
+        InvalidArgument, match=r"^hash mismatch: expected_sha256_hex must be 64 hexadecimal characters"
+    ):
         rules.parse_expected_hash(text)
 
 

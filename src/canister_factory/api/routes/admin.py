@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from canister_factory.api.deps import Caller, ServicesDep
+from canister_factory.api.deps import Caller, ServicesDep, SignedRoute
 from canister_factory.api.schemas import AdminBody, AllowlistBody, EmergencyStopBody, RemovedReply
 from canister_factory.client.wire import parse_principal_text
 
-router = APIRouter(prefix="/v1/admin", tags=["admin"])
+router = APIRouter(prefix="/v1/admin", tags=["admin"], route_class=SignedRoute)
 
 
 @router.put("/emergency-stop", status_code=204, response_class=Response, summary="set_emergency_stop")

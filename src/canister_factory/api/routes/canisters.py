@@ -6,14 +6,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
+from canister_factory._core.config import NAT64_MAX
 from canister_factory._core.errors import FactoryError
-from canister_factory.api.deps import Caller, ServicesDep
+from canister_factory.api.deps import Caller, ServicesDep, SignedRoute
 from canister_factory.api.schemas import CanisterPageReply, CreateBody, CreateReply
 from canister_factory.client.wire import canister_page_to_json, create_response_to_json
 
-router = APIRouter(prefix="/v1/canisters", tags=["canisters"])
+router = APIRouter(prefix="/v1/canisters", tags=["canisters"], route_class=SignedRoute)
 
-Cursor = Annotated[int | None, Query(ge=0, description="next_cursor from the previous page")]
+Cursor = Annotated[int | None, Query(ge=0, le=NAT64_MAX, description="next_cursor from the previous page")]
 Limit = Annotated[int | None, Query(ge=1, le=1000)]
 
 

@@ -6,17 +6,19 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 
-from canister_factory.api.deps import Body, Caller, ServicesDep
+from canister_factory.api.deps import Body, Caller, ServicesDep, SignedRoute
 from canister_factory.api.schemas import (
+    ChunkIndex,
     CommitBody,
     CommitReply,
     TotalLenReply,
+    UploadId,
     UploadIdReply,
     UploadInfoReply,
 )
 from canister_factory.client.wire import upload_info_to_json
 
-router = APIRouter(prefix="/v1/uploads", tags=["uploads"])
+router = APIRouter(prefix="/v1/uploads", tags=["uploads"], route_class=SignedRoute)
 
 _RAW_BODY: dict[str, Any] = {
     "requestBody": {
@@ -39,7 +41,7 @@ def create_upload(services: ServicesDep, caller: Caller) -> dict[str, int]:
     openapi_extra=_RAW_BODY,
 )
 def put_chunk_at(
-    upload_id: int, index: int, body: Body, services: ServicesDep, caller: Caller
+    upload_id: UploadId, index: ChunkIndex, body: Body, services: ServicesDep, caller: Caller
 ) -> dict[str, int]:
     total = services.factory.put_chunk(caller, upload_id, body, index)
     services.metrics.add_upload_bytes(len(body))
@@ -49,7 +51,7 @@ def put_chunk_at(
 @router.post(
     "/{upload_id}/chunks", response_model=TotalLenReply, summary="put_chunk (append)", openapi_extra=_RAW_BODY
 )
-def put_chunk(upload_id: int, body: Body, services: ServicesDep, caller: Caller) -> dict[str, int]:
+def put_chunk(upload_id: UploadId, body: Body, services: ServicesDep, caller: Caller) -> dict[str, int]:
     total = services.factory.put_chunk(caller, upload_id, body)
     services.metrics.add_upload_bytes(len(body))
     return {"total_len": total}
@@ -57,17 +59,17 @@ def put_chunk(upload_id: int, body: Body, services: ServicesDep, caller: Caller)
 
 @router.post("/{upload_id}/commit", response_model=CommitReply, summary="commit_upload")
 def commit_upload(
-    upload_id: int, commit: CommitBody, services: ServicesDep, caller: Caller
+    upload_id: UploadId, commit: CommitBody, services: ServicesDep, caller: Caller
 ) -> dict[str, str]:
     return {"sha256_hex": services.factory.commit_upload(caller, upload_id, commit.expected_sha256_hex)}
 
 
 @router.delete("/{upload_id}", status_code=204, response_class=Response, summary="clear_upload")
-def clear_upload(upload_id: int, services: ServicesDep, caller: Caller) -> Response:
+def clear_upload(upload_id: UploadId, services: ServicesDep, caller: Caller) -> Response:
     services.factory.clear_upload(caller, upload_id)
     return Response(status_code=204)
 
 
 @router.get("/{upload_id}", response_model=UploadInfoReply, summary="get_upload_info")
-def get_upload_info(upload_id: int, services: ServicesDep, caller: Caller) -> dict[str, Any]:
+def get_upload_info(upload_id: UploadId, services: ServicesDep, caller: Caller) -> dict[str, Any]:
     return upload_info_to_json(services.factory.get_upload_info(caller, upload_id))
