@@ -13,10 +13,11 @@ from canister_factory._core.errors import Conflict, IcReject, InvalidArgument
 from canister_factory.ic.embedded import EmbeddedManagement
 from canister_factory.ic.network import NetworkManagement, network_management
 from canister_factory.ports import Clock, ManagementPort, SystemClock
+from canister_factory.service.admin import ALREADY_DEPLOYED
 from canister_factory.service.context import Context, settings_of
 from canister_factory.service.factory import Factory
 from canister_factory.store.db import Database
-from canister_factory.store.factory_repo import FactoryStore
+from canister_factory.store.sql import SqlUnitOfWork
 from icp_client.identity import Identity, generate_identity, load_identity_pem
 from icp_client.principal import Principal
 from icp_local import LocalIc
@@ -88,12 +89,16 @@ class App:
             Conflict: the factory is already deployed here.
         """
         resolve_init(init, deployer)
-        with self.factory.ctx.store.read() as repo:
-            if repo.is_deployed():
-                raise Conflict("the factory is already deployed in this state")
+        if self.is_deployed():
+            raise Conflict(ALREADY_DEPLOYED)
         if cycles:
             self.fund(cycles)
         return self.factory.deploy(deployer, init, network=self.network.record())
+
+    def is_deployed(self) -> bool:
+        """Whether the factory has been deployed in this database."""
+        with self.factory.ctx.store.read() as tx:
+            return tx.settings.is_deployed()
 
     def ic_as(self, who: Identity | Principal) -> ManagementPort:
         """The IC as seen by ``who`` (for ``canister-status``, which asks as the caller, not the factory).
@@ -136,8 +141,8 @@ class App:
 
     def require_admin(self, caller: Principal) -> None:
         """Raises PermissionDenied unless ``caller`` is one of the factory's admins."""
-        with self.factory.ctx.store.read() as repo:
-            require_admin(settings_of(repo), caller)
+        with self.factory.ctx.store.read() as tx:
+            require_admin(settings_of(tx), caller)
 
     def close(self) -> None:
         """Close the databases (the factory's, the local IC's) and every connection to a network."""
@@ -185,10 +190,10 @@ def _open(
     *,
     reconcile: bool,
 ) -> App:
-    store = FactoryStore(db)
-    with store.write() as repo:
-        pem = repo.factory_key(lambda: generate_identity("ed25519").to_pem().decode())
-        recorded = repo.network()
+    store = SqlUnitOfWork(db)
+    with store.write() as tx:
+        pem = tx.settings.factory_key(lambda: generate_identity("ed25519").to_pem().decode())
+        recorded = tx.settings.network()
     identity = load_identity_pem(pem.encode())
     network = _choose_network(recorded, network)
     embedded: LocalIc | None = None

@@ -1,13 +1,19 @@
-"""Ports: the IC and the clock as the factory sees them. Standard library only.
+"""Ports: the IC, the clock and the host as the factory sees them. Standard library only.
 
 ``ManagementPort`` is the management canister and the cycles ledger, called by one fixed sender: the factory's
 own identity. Two adapters implement it: the embedded IC in process (``ic.embedded``) and the network backend over
 the IC's HTTP interface (``ic.network``). Its methods mirror ``ic.did`` and ``cycles-ledger.did`` method for
 method, with typed Python records instead of Candid, so the factory's logic is written once for both.
+
+``Clock`` is the wall clock the IC counts in; ``Host`` is the machine and the process the factory runs in (who
+holds a claim, whether that process still runs, waiting). Each has a real implementation and a fake for tests.
+The store's port, the unit of work, is in ``unit_of_work``.
 """
 
 from __future__ import annotations
 
+import os
+import socket
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -36,9 +42,12 @@ __all__ = [
     "CreatedCanister",
     "CyclesLedgerError",
     "FakeClock",
+    "FakeHost",
+    "Host",
     "InstallMode",
     "ManagementPort",
     "SystemClock",
+    "SystemHost",
 ]
 
 
@@ -170,3 +179,87 @@ class FakeClock:
 
     def advance(self, seconds: float) -> None:
         self._offset += int(seconds * 1_000_000_000)
+
+
+class Host(Protocol):
+    """The machine and the process the factory runs in."""
+
+    def hostname(self) -> str:
+        """This machine's name (claims name their holder ``host:pid:...``)."""
+        ...
+
+    def pid(self) -> int:
+        """This process's id."""
+        ...
+
+    def is_alive(self, pid: int) -> bool:
+        """Whether process ``pid`` of this machine still runs."""
+        ...
+
+    def sleep(self, seconds: float) -> None:
+        """Wait (between retries, or for a busy resource)."""
+        ...
+
+    def monotonic(self) -> float:
+        """Seconds on a clock that never goes back, for deadlines of waits."""
+        ...
+
+
+@dataclass(slots=True)
+class SystemHost:
+    """The real machine and process."""
+
+    def hostname(self) -> str:
+        return socket.gethostname()
+
+    def pid(self) -> int:
+        return os.getpid()
+
+    def is_alive(self, pid: int) -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:  # it exists, under another user
+            return True
+        return True
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+
+@dataclass(slots=True)
+class FakeHost:
+    """A host for tests: named ``host``, with process ``pid`` and the others in ``alive`` running.
+
+    ``sleep`` returns at once: it records the wait, moves ``monotonic`` on, and moves ``clock`` on too when one
+    is given (so a test sees leases lapse while the code under test waits).
+    """
+
+    host: str = "test-host"
+    own_pid: int = 4242
+    alive: set[int] = field(default_factory=set)
+    clock: FakeClock | None = None
+    slept: list[float] = field(default_factory=list)
+    _monotonic: float = field(default=0.0, repr=False)
+
+    def hostname(self) -> str:
+        return self.host
+
+    def pid(self) -> int:
+        return self.own_pid
+
+    def is_alive(self, pid: int) -> bool:
+        return pid == self.own_pid or pid in self.alive
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self._monotonic += seconds
+        if self.clock is not None:
+            self.clock.advance(seconds)
+
+    def monotonic(self) -> float:
+        return self._monotonic

@@ -148,8 +148,8 @@ def test_low_cycles_never_prints_a_negative_balance(tmp_path: Path, attack: Atta
         with pytest.raises(IcUnavailable):
             factory.create_and_install_with(alice, _request(uid, cycles=2 * T))
         backend.app.embedded.faults.clear()
-        with factory.ctx.store.read() as repo:
-            assert [r.state for r in repo.list_creations(None, None, 10)] == [State.RESERVED]
+        with factory.ctx.store.read() as tx:
+            assert [r.state for r in tx.creations.page(None, None, 10)] == [State.RESERVED]
         with pytest.raises(InsufficientCycles) as err:
             factory.create_and_install_with(alice, _request(uid, cycles=2 * T))
         attack.saw(f"InsufficientCycles: {err.value}")

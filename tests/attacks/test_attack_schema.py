@@ -105,9 +105,9 @@ def test_a_version_one_database_is_migrated_with_its_data(kind: str, tmp_path: P
         app = open_app(database_url=url)
         try:
             config = app.factory.get_config()
-            with app.factory.ctx.store.read() as repo:
-                stored = repo.stored_bytes()
-                stores = repo.store_canisters()
+            with app.factory.ctx.store.read() as tx:
+                stored = tx.counters.read().stored_bytes
+                stores = tx.chunk_stores.canisters()
             info = app.factory.get_upload_info(alice, upload_id)
         finally:
             app.close()

@@ -117,8 +117,8 @@ def test_a_failing_ic_call_loses_nothing(deployed: Deployed, method: str, kind: 
     _finish_unfinished(app)
     check_invariants(app, funded=FUNDED, ic=ic)
     # The factory still works, and a spare left by the failure is reused rather than a new canister created.
-    with app.factory.ctx.store.read() as repo:
-        spares = repo.count_spares()
+    with app.factory.ctx.store.read() as tx:
+        spares = tx.spares.count()
     before = len(ic.list_canisters())
     app.factory.create_and_install_with(caller, request(deployed.upload_id))
     assert len(ic.list_canisters()) == before + (0 if spares else 1)
@@ -127,9 +127,9 @@ def test_a_failing_ic_call_loses_nothing(deployed: Deployed, method: str, kind: 
 
 def _finish_unfinished(app: App) -> None:
     """Drive what a fault left in flight, as the next start would (our own claims are live, so release them)."""
-    with app.factory.ctx.store.write() as repo:
-        for row in repo.unfinished_creations():
-            repo.claim(row.id, "gone:0:0", 0)
+    with app.factory.ctx.store.write() as tx:
+        for row in tx.creations.unfinished():
+            tx.creations.claim(row.id, "gone:0:0", 0)
     app.factory.reconcile()
 
 
@@ -163,8 +163,8 @@ def test_killed_at_every_step_and_restarted(tmp_path: Path, method: str, when: s
     assert child.returncode == -9, child.stdout + child.stderr  # SIGKILL
     app = open_app(d.state)  # the restart: reconciles what the killed process left
     try:
-        with app.factory.ctx.store.read() as repo:
-            rows = repo.list_creations(None, None, 10)
+        with app.factory.ctx.store.read() as tx:
+            rows = tx.creations.page(None, None, 10)
         assert [r.state for r in rows] == [State.READY], [(r.state, r.error) for r in rows]
         assert app.embedded is not None
         assert len(app.embedded.list_canisters()) == 1, "the restart must not create a second canister"

@@ -76,8 +76,8 @@ class Harness:
     @property
     def ic_canisters(self) -> list[Principal]:
         """Canisters on the embedded IC that are not the factory's store canisters."""
-        with self.factory.ctx.store.read() as repo:
-            stores = set(repo.store_canisters())
+        with self.factory.ctx.store.read() as tx:
+            stores = set(tx.chunk_stores.canisters())
         assert self.app.embedded is not None
         return [c for c in self.app.embedded.list_canisters() if c not in stores]
 

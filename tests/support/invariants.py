@@ -26,14 +26,15 @@ def check_invariants(app: App, *, funded: int, ic: LocalIc | None = None) -> Non
     ic = ic or app.embedded
     assert ic is not None
     factory = app.factory
-    with factory.ctx.store.read() as repo:
-        rows = repo.list_creations(None, None, 1_000_000)
-        spares = set(repo.list_spares())
-        stores = set(repo.store_canisters())
-        quotas = {row.owner: repo.caller_quota(row.owner).quota_used for row in rows}
-        uploads = [repo.get_upload(i) for i in range(1, repo.counters()["next_upload_id"])]
-        modules = {u.module_hash: repo.module_bytes(u.module_hash) for u in uploads if u and u.module_hash}
-        overhead = repo.counters()["overhead_cycles_used"]
+    with factory.ctx.store.read() as tx:
+        rows = tx.creations.page(None, None, 1_000_000)
+        spares = set(tx.spares.all())
+        stores = set(tx.chunk_stores.canisters())
+        quotas = {row.owner: tx.callers.quota(row.owner).quota_used for row in rows}
+        counters = tx.counters.read()
+        uploads = [tx.uploads.get(i) for i in range(1, counters.next_upload_id)]
+        modules = {u.module_hash: tx.modules.read(u.module_hash) for u in uploads if u and u.module_hash}
+        overhead = counters.overhead_cycles_used
     ready = {row.canister_id: row for row in rows if row.state is State.READY}
     for canister_id in ic.list_canisters():
         if canister_id in ready:

@@ -8,10 +8,11 @@ from canister_factory._core.creation import health_text
 from canister_factory._core.errors import Conflict, InvalidArgument, NotFound
 from canister_factory._core.model import CallerStats, CanisterPage, CanisterRecord, ConfigView, FactoryStats
 from canister_factory.service.context import Context, settings_of
-from canister_factory.store.factory_repo import CreationRow
+from canister_factory.unit_of_work import CreationRow
 from icp_client.principal import Principal
 
 LAST_ADMIN = "Cannot remove the last admin"
+ALREADY_DEPLOYED = "the factory is already deployed in this state"
 MAX_PAGE = 1000
 DEFAULT_PAGE = 100
 
@@ -25,33 +26,33 @@ def deploy(ctx: Context, deployer: Principal, init: InitArg | None, *, network: 
     """
     require_signed(deployer)
     settings = resolve_init(init, deployer)
-    with ctx.store.write() as repo:
-        if repo.is_deployed():
-            raise Conflict("the factory is already deployed in this state")
-        repo.insert_settings(settings, deployer=deployer, now_ns=ctx.now(), network=network)
+    with ctx.store.write() as tx:
+        if tx.settings.is_deployed():
+            raise Conflict(ALREADY_DEPLOYED)
+        tx.settings.insert(settings, deployer=deployer, now_ns=ctx.now(), network=network)
     return settings
 
 
 def set_emergency_stop(ctx: Context, caller: Principal, stopped: bool) -> None:
-    with ctx.store.write() as repo:
-        require_admin(settings_of(repo, lock="update"), caller)
-        repo.set_emergency_stop(stopped)
+    with ctx.store.write() as tx:
+        require_admin(settings_of(tx, lock="update"), caller)
+        tx.settings.set_emergency_stop(stopped)
 
 
 def set_allowlist(ctx: Context, caller: Principal, allowlist: list[Principal] | None) -> None:
     checked = validate_allowlist(allowlist)
-    with ctx.store.write() as repo:
-        require_admin(settings_of(repo, lock="update"), caller)
-        repo.set_allowlist(checked)
+    with ctx.store.write() as tx:
+        require_admin(settings_of(tx, lock="update"), caller)
+        tx.settings.set_allowlist(checked)
 
 
 def add_admin(ctx: Context, caller: Principal, admin: Principal) -> None:
     if admin.is_anonymous:
         raise InvalidArgument("admin: the anonymous principal 2vxsx-fae cannot be an admin")
-    with ctx.store.write() as repo:
-        settings = settings_of(repo, lock="update")
+    with ctx.store.write() as tx:
+        settings = settings_of(tx, lock="update")
         require_admin(settings, caller)
-        repo.set_admins(settings.admins | {admin})
+        tx.settings.set_admins(settings.admins | {admin})
 
 
 def remove_admin(ctx: Context, caller: Principal, admin: Principal) -> None:
@@ -62,20 +63,20 @@ def remove_admin(ctx: Context, caller: Principal, admin: Principal) -> None:
         NotFound: ``admin`` is not an admin (nothing to remove).
         Conflict: ``admin`` is the last admin.
     """
-    with ctx.store.write() as repo:
-        settings = settings_of(repo, lock="update")
+    with ctx.store.write() as tx:
+        settings = settings_of(tx, lock="update")
         require_admin(settings, caller)
         if admin not in settings.admins:
             raise NotFound(f"{admin.to_text()} is not an admin: nothing to remove")
         if len(settings.admins) <= 1:
             raise Conflict(LAST_ADMIN)
-        repo.set_admins(settings.admins - {admin})
+        tx.settings.set_admins(settings.admins - {admin})
 
 
 def get_config(ctx: Context) -> ConfigView:
-    with ctx.store.read() as repo:
-        settings = settings_of(repo)
-        next_upload_id = repo.counters()["next_upload_id"]
+    with ctx.store.read() as tx:
+        settings = settings_of(tx)
+        next_upload_id = tx.counters.read().next_upload_id
     return ConfigView(
         max_canisters_per_caller=settings.max_canisters_per_caller,
         min_factory_cycles=settings.min_factory_cycles,
@@ -94,29 +95,29 @@ def get_config(ctx: Context) -> ConfigView:
 
 
 def my_stats(ctx: Context, caller: Principal) -> CallerStats:
-    with ctx.store.read() as repo:
-        quota = repo.caller_quota(caller)
+    with ctx.store.read() as tx:
+        quota = tx.callers.quota(caller)
     return CallerStats(created_count=quota.quota_used, last_created_at=quota.last_created_at_ns)
 
 
 def get_factory_stats(ctx: Context) -> FactoryStats:
     balance = ctx.ic.cycles_balance()
-    with ctx.store.read() as repo:
-        settings_of(repo)
-        counters = repo.counters()
+    with ctx.store.read() as tx:
+        settings_of(tx)
+        counters = tx.counters.read()
     return FactoryStats(
-        total_canisters_created=counters["total_canisters_created"],
-        total_uploads=counters["next_upload_id"] - 1,
-        active_uploads=counters["active_uploads"],
+        total_canisters_created=counters.total_canisters_created,
+        total_uploads=counters.next_upload_id - 1,
+        active_uploads=counters.active_uploads,
         factory_cycles_balance=balance,
-        unique_callers=counters["unique_callers"],
+        unique_callers=counters.unique_callers,
     )
 
 
 def health_check(ctx: Context) -> str:
     balance = ctx.ic.cycles_balance()
-    with ctx.store.read() as repo:
-        settings = settings_of(repo)
+    with ctx.store.read() as tx:
+        settings = settings_of(tx)
     return health_text(balance, settings)
 
 
@@ -127,10 +128,10 @@ def list_canisters(
     size = _page_size(limit)
     if cursor is not None:
         check_id("cursor", cursor)
-    with ctx.store.read() as repo:
+    with ctx.store.read() as tx:
         if owner is None:
-            require_admin(settings_of(repo), caller)
-        rows = repo.list_creations(owner, cursor, size + 1)
+            require_admin(settings_of(tx), caller)
+        rows = tx.creations.page(owner, cursor, size + 1)
     more = len(rows) > size
     rows = rows[:size]
     return CanisterPage(tuple(record_view(r) for r in rows), rows[-1].id if more else None)

@@ -17,29 +17,22 @@ the cycles ledger deduplicates.
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from canister_factory._core.config import Settings
 from canister_factory._core.costs import upload_chunk_cost
-from canister_factory._core.errors import FactoryFault, IcReject
+from canister_factory._core.errors import IcReject, StoresBusy
 from canister_factory.ports import CHUNK_SIZE, MAX_CHUNKS_PER_STORE, CanisterSettings, CyclesLedgerError
 from canister_factory.service import claims, cycles
 from canister_factory.service.context import Context, settings_of
-from canister_factory.store.factory_repo import FactoryRepo, StoreRow
+from canister_factory.unit_of_work import StoreRow, Transaction
 from icp_client.principal import Principal
 
 MAX_STORES = 8
 STORE_CANISTER_CYCLES = 1_000_000_000_000  # a new store's own cycles, on top of the creation fee
 WAIT_S = 300.0
 _POLL_S = 0.2
-
-
-class StoresBusy(FactoryFault):
-    """Every store canister stayed busy with other large installs for ``WAIT_S``."""
-
-    code = "stores_busy"
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,13 +70,13 @@ class ChunkStores:
         try:
             yield store
         finally:
-            with self.ctx.store.write() as repo:
-                repo.release_store(store.id, store.token, module_hash)
+            with self.ctx.store.write() as tx:
+                tx.chunk_stores.release(store.id, store.token, module_hash)
 
     def renew(self, store: ClaimedStore) -> None:
         """Extend the claim (a long install renews it as it sends chunks)."""
-        with self.ctx.store.write() as repo:
-            repo.claim_store(store.id, store.token, self.ctx.now() + claims.LEASE_NS)
+        with self.ctx.store.write() as tx:
+            tx.chunk_stores.claim(store.id, store.token, self.ctx.now() + claims.LEASE_NS)
 
     def fund_for(self, store: ClaimedStore, chunks: int) -> None:
         """Top the store up if its cycles might not pay for ``chunks`` more chunks (and a full store's upkeep).
@@ -97,70 +90,74 @@ class ChunkStores:
             return
         amount = max(STORE_CANISTER_CYCLES, needed - held)
         spend = amount + self.ctx.ic.ledger_fee()
-        with self.ctx.store.read() as repo:
-            settings = settings_of(repo)
+        with self.ctx.store.read() as tx:
+            settings = settings_of(tx)
         spend_id = cycles.reserve(self.ctx, settings, "store", spend)
-        with self.ctx.store.write() as repo:
-            created_at_time = repo.next_created_at_time(self.ctx.now())
+        with self.ctx.store.write() as tx:
+            created_at_time = tx.counters.next_created_at_time(self.ctx.now())
         try:
             self.ctx.ic.withdraw(amount=amount, to=store.canister_id, created_at_time=created_at_time)
         except (CyclesLedgerError, IcReject):
             cycles.release(self.ctx, spend_id)
             raise
-        with self.ctx.store.write() as repo:
-            repo.settle_spend(spend_id, spend)
-            repo.bump(overhead_cycles_used=spend)
+        with self.ctx.store.write() as tx:
+            tx.spends.settle(spend_id, spend)
+            tx.counters.bump(overhead_cycles_used=spend)
 
     # claiming -------------------------------------------------------------------------------------------
 
     def _acquire(self, module_hash: bytes) -> ClaimedStore:
-        token = claims.new_token()
-        deadline = time.monotonic() + WAIT_S
+        host = self.ctx.host
+        token = claims.new_token(host)
+        deadline = host.monotonic() + WAIT_S
         while True:
             found = self._try_claim(token, module_hash)
             if isinstance(found, ClaimedStore):
                 return found
             if isinstance(found, _ToCreate):
                 return self._create(found)
-            if time.monotonic() > deadline:
+            if host.monotonic() > deadline:
                 raise StoresBusy(
                     f"all {MAX_STORES} store canisters stayed busy with other large installs for {WAIT_S:.0f} s; "
                     "try again"
                 )
-            time.sleep(_POLL_S)
+            host.sleep(_POLL_S)
 
     def _try_claim(self, token: str, module_hash: bytes) -> ClaimedStore | _ToCreate | None:
         """One attempt, in one transaction under the cycles lock (which also serialises the pool's growth)."""
         now = self.ctx.now()
-        with self.ctx.store.write() as repo:
-            settings = settings_of(repo, lock="share")
-            repo.lock_cycles()
-            rows = repo.store_rows()
-            free = [r for r in rows if claims.is_stale(r.claimed_by, r.claimed_until_ns, now)]
+        with self.ctx.store.write() as tx:
+            settings = settings_of(tx, lock="share")
+            tx.spends.lock()
+            rows = tx.chunk_stores.rows()
+            free = [r for r in rows if self._stale(r, now)]
             if free:
                 pick = min(free, key=lambda r: (r.module_hash != module_hash, r.canister_id is None, r.id))
-                repo.claim_store(pick.id, token, now + claims.LEASE_NS)
+                tx.chunk_stores.claim(pick.id, token, now + claims.LEASE_NS)
                 if pick.canister_id is not None:
                     return ClaimedStore(pick.id, pick.canister_id, token)
-                return self._plan_creation(repo, settings, pick, token)
+                return self._plan_creation(tx, settings, pick, token)
             if len(rows) >= MAX_STORES:
                 return None
-            created_at_time = repo.next_created_at_time(now)
-            store_id = repo.add_store(created_at_time, token, now + claims.LEASE_NS, now)
+            created_at_time = tx.counters.next_created_at_time(now)
+            store_id = tx.chunk_stores.add(created_at_time, token, now + claims.LEASE_NS, now)
             row = StoreRow(store_id, None, created_at_time, token, now + claims.LEASE_NS, None)
-            return self._plan_creation(repo, settings, row, token)
+            return self._plan_creation(tx, settings, row, token)
 
-    def _plan_creation(self, repo: FactoryRepo, settings: Settings, row: StoreRow, token: str) -> _ToCreate:
+    def _stale(self, row: StoreRow, now: int) -> bool:
+        return claims.is_stale(self.ctx.host, row.claimed_by, row.claimed_until_ns, now)
+
+    def _plan_creation(self, tx: Transaction, settings: Settings, row: StoreRow, token: str) -> _ToCreate:
         """Reserve the new store's cost against the floor (a resumed creation reserves again: it may be new)."""
         spend = self._store_cost()
-        cycles.check_spend(repo, self.ctx, settings, spend, None)
+        cycles.check_spend(tx, self.ctx, settings, spend, None)
         now = self.ctx.now()
-        spend_id = repo.insert_spend("store", spend, now, lapses_at_ns=now + cycles.LAPSE_NS)
+        spend_id = tx.spends.reserve("store", spend, now, lapses_at_ns=now + cycles.LAPSE_NS)
         return _ToCreate(row, spend_id, token)
 
     def _unclaim(self, plan: _ToCreate) -> None:
-        with self.ctx.store.write() as repo:
-            repo.release_store(plan.row.id, plan.token, None)
+        with self.ctx.store.write() as tx:
+            tx.chunk_stores.release(plan.row.id, plan.token, None)
 
     def finish_interrupted(self) -> int:
         """Finish the creation of every store canister whose creation was interrupted; returns how many.
@@ -169,32 +166,32 @@ class ChunkStores:
         the pool (the ledger's deduplication returns it) rather than stay unknown.
         """
         finished = 0
-        with self.ctx.store.read() as repo:
-            pending = [r for r in repo.store_rows() if r.canister_id is None]
+        with self.ctx.store.read() as tx:
+            pending = [r for r in tx.chunk_stores.rows() if r.canister_id is None]
         for row in pending:
-            token = claims.new_token()
+            token = claims.new_token(self.ctx.host)
             plan = self._claim_pending(row.id, token)
             if plan is None:
                 continue
             store = self._create(plan)
-            with self.ctx.store.write() as repo:
-                repo.release_store(store.id, token, None)
+            with self.ctx.store.write() as tx:
+                tx.chunk_stores.release(store.id, token, None)
             finished += 1
         return finished
 
     def _claim_pending(self, store_id: int, token: str) -> _ToCreate | None:
         now = self.ctx.now()
-        with self.ctx.store.write() as repo:
-            settings = settings_of(repo, lock="share")
-            repo.lock_cycles()
-            rows = {r.id: r for r in repo.store_rows()}
+        with self.ctx.store.write() as tx:
+            settings = settings_of(tx, lock="share")
+            tx.spends.lock()
+            rows = {r.id: r for r in tx.chunk_stores.rows()}
             row = rows.get(store_id)
             if row is None or row.canister_id is not None:
                 return None
-            if not claims.is_stale(row.claimed_by, row.claimed_until_ns, now):
+            if not self._stale(row, now):
                 return None
-            repo.claim_store(row.id, token, now + claims.LEASE_NS)
-            return self._plan_creation(repo, settings, row, token)
+            tx.chunk_stores.claim(row.id, token, now + claims.LEASE_NS)
+            return self._plan_creation(tx, settings, row, token)
 
     def _store_cost(self) -> int:
         return self.ctx.ic.creation_fee() + STORE_CANISTER_CYCLES + self.ctx.ic.ledger_fee()
@@ -215,8 +212,8 @@ class ChunkStores:
             self._unclaim(plan)
             raise
         spent = created.charged if created.charged is not None else self._store_cost()
-        with self.ctx.store.write() as repo:
-            repo.set_store_canister(plan.row.id, created.canister_id)
-            repo.settle_spend(plan.spend_id, spent)
-            repo.bump(overhead_cycles_used=spent)
+        with self.ctx.store.write() as tx:
+            tx.chunk_stores.set_canister(plan.row.id, created.canister_id)
+            tx.spends.settle(plan.spend_id, spent)
+            tx.counters.bump(overhead_cycles_used=spent)
         return ClaimedStore(plan.row.id, created.canister_id, plan.token)

@@ -1,4 +1,4 @@
-"""What every use case works with: the store, the IC port, the clock and this process's worker id."""
+"""What every use case works with: the store (a unit of work), the IC, the clock and the host."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 
 from canister_factory._core.config import Settings
 from canister_factory._core.errors import Conflict
-from canister_factory.ports import Clock, ManagementPort
+from canister_factory.ports import Clock, Host, ManagementPort, SystemHost
 from canister_factory.service.digests import RunningDigests
-from canister_factory.store.factory_repo import FactoryRepo, FactoryStore
+from canister_factory.unit_of_work import RowLock, Transaction, UnitOfWork
 from icp_client.principal import Principal
 
 NOT_DEPLOYED = "the factory is not deployed yet: run `canister-factory deploy` first"
@@ -18,9 +18,10 @@ NOT_DEPLOYED = "the factory is not deployed yet: run `canister-factory deploy` f
 class Context:
     """The ports one factory instance uses."""
 
-    store: FactoryStore
+    store: UnitOfWork
     ic: ManagementPort
     clock: Clock
+    host: Host = field(default_factory=SystemHost)
     digests: RunningDigests = field(default_factory=RunningDigests)
     ic_retries: int = 3
 
@@ -28,7 +29,7 @@ class Context:
         return self.clock.now_ns()
 
 
-def settings_of(repo: FactoryRepo, *, lock: str | None = None, caller: Principal | None = None) -> Settings:
+def settings_of(tx: Transaction, *, lock: RowLock | None = None, caller: Principal | None = None) -> Settings:
     """The deployed settings, locked as asked (PostgreSQL).
 
     With ``caller`` (a caller's own method: uploads, creations), the allowlist is read as it concerns that caller
@@ -37,7 +38,7 @@ def settings_of(repo: FactoryRepo, *, lock: str | None = None, caller: Principal
     Raises:
         Conflict: the factory has not been deployed in this store.
     """
-    settings = repo.load_settings(lock=lock, for_caller=caller, admins=caller is None)
+    settings = tx.settings.load(lock=lock, for_caller=caller, admins=caller is None)
     if settings is None:
         raise Conflict(NOT_DEPLOYED)
     return settings

@@ -10,7 +10,6 @@ hash before installing, INSTALLED reads the controllers before ``update_settings
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
@@ -27,10 +26,13 @@ from canister_factory._core.creation import (
 )
 from canister_factory._core.errors import (
     Conflict,
+    CreationAbandoned,
+    CreationInProgress,
     FactoryError,
     IcError,
     IcReject,
     IcUnavailable,
+    IcUnexpected,
     NotFound,
     PermissionDenied,
 )
@@ -42,7 +44,7 @@ from canister_factory.ports import CanisterSettings, CyclesLedgerError, InstallM
 from canister_factory.service import claims, cycles
 from canister_factory.service.context import Context, settings_of
 from canister_factory.service.installer import MAX_INGRESS_BYTES, Installer
-from canister_factory.store.factory_repo import CreationRow, FactoryRepo
+from canister_factory.unit_of_work import CreationRow, Transaction
 from icp_client.principal import Principal
 
 LEASE_NS = claims.LEASE_NS
@@ -54,12 +56,6 @@ _IC_MODES = {
     Mode.REINSTALL: InstallMode.REINSTALL,
     Mode.UPGRADE: InstallMode.UPGRADE,
 }
-
-
-class CreationInProgress(Conflict):
-    """Another worker is driving this creation right now."""
-
-    code = "in_progress"
 
 
 def create_and_install_with(
@@ -76,7 +72,7 @@ def create_and_install_with(
     record_id = _existing_for_key(ctx, caller, req)
     if record_id is not None:
         return _outcome(drive(ctx, installer, record_id))
-    token = claims.new_token()
+    token = claims.new_token(ctx.host)
     row = _reserve(ctx, caller, req, token)
     return _outcome(drive(ctx, installer, row.id, token=token, row=row))
 
@@ -102,7 +98,7 @@ def drive(
     failures = 0
     claimed_at = ctx.now()
     if token is None:
-        token = claims.new_token()
+        token = claims.new_token(ctx.host)
         row = _claim(ctx, record_id, token)
     elif row is None:
         row = _load(ctx, record_id)
@@ -119,7 +115,7 @@ def drive(
             failures += 1
             if failures >= ctx.ic_retries:
                 raise
-            time.sleep(0.05 * 2**failures)
+            ctx.host.sleep(0.05 * 2**failures)
         if ctx.now() - claimed_at > LEASE_NS // 2:  # renew the lease
             row, claimed_at = _claim(ctx, record_id, token), ctx.now()
         else:  # the step's own result, or what the store says when a step ended early
@@ -133,10 +129,10 @@ def reconcile(ctx: Context, installer: Installer) -> dict[str, int]:
     counts = {"ready": 0, "failed": 0, "skipped": 0, "unavailable": 0}
     with contextlib.suppress(FactoryError):  # a store canister whose creation was interrupted joins the pool
         installer.stores.finish_interrupted()
-    with ctx.store.read() as repo:
-        pending = repo.unfinished_creations()
+    with ctx.store.read() as tx:
+        pending = tx.creations.unfinished()
     for row in pending:
-        if not claims.is_stale(row.claimed_by, row.claimed_until_ns, ctx.now()):
+        if not claims.is_stale(ctx.host, row.claimed_by, row.claimed_until_ns, ctx.now()):
             counts["skipped"] += 1
             continue
         try:
@@ -162,26 +158,26 @@ def _reserve(ctx: Context, caller: Principal, req: CreateInstallRequest, token: 
     """
     fee, creation_fee = ctx.ic.ledger_fee(), ctx.ic.creation_fee()
     now = ctx.now()
-    with ctx.store.write() as repo:
-        settings = settings_of(repo, lock="share", caller=caller)
+    with ctx.store.write() as tx:
+        settings = settings_of(tx, lock="share", caller=caller)
         require_caller(settings, caller)
-        module_hash = module_of(repo.get_upload(req.upload_id), caller)
-        size = repo.module_size(module_hash) or 0
+        module_hash = module_of(tx.uploads.get(req.upload_id), caller)
+        size = tx.modules.size(module_hash) or 0
         check_new_canister_cycles(req.cycles, creation_fee, _install_message_bytes(size, req), size)
         controllers = final_controllers(caller, req.extra_controllers, ctx.ic.sender, req.handoff)
         if req.idempotency_key is not None:
-            existing = repo.find_by_key(caller, req.idempotency_key)
+            existing = tx.creations.find_by_key(caller, req.idempotency_key)
             if existing is not None:
                 check_same_request(req.idempotency_key, _shape(existing), _asked(req, controllers))
                 return existing
-        cycles.check_spend(repo, ctx, settings, req.cycles + fee, caller)  # the cycles lock first
-        created_at_time = repo.next_created_at_time(now)  # then the counters row, then the caller's row
-        quota = repo.lock_caller(caller)
+        cycles.check_spend(tx, ctx, settings, req.cycles + fee, caller)  # the cycles lock first
+        created_at_time = tx.counters.next_created_at_time(now)  # then the counters row, the caller's row
+        quota = tx.callers.lock(caller)
         check_quota(quota.quota_used, settings)
         if settings.max_creations_per_day is not None:
-            check_rate(repo.count_requested_since(caller, now - DAY_NS), settings)
+            check_rate(tx.creations.count_requested_since(caller, now - DAY_NS), settings)
         state = lifecycle.next_state(State.REQUESTED, Event.RESERVE)
-        spare = repo.take_spare()
+        spare = tx.spares.take()
         if spare is not None:
             state = lifecycle.next_state(state, Event.CLAIM_SPARE)
         row = CreationRow(
@@ -206,9 +202,9 @@ def _reserve(ctx: Context, caller: Principal, req: CreateInstallRequest, token: 
             claimed_until_ns=now + LEASE_NS,
             from_spare=spare is not None,
         )
-        row = replace(row, id=repo.insert_creation(row))
-        repo.insert_spend("creation", req.cycles + fee, now, caller=caller, creation_id=row.id)
-        repo.adjust_quota(caller, +1)
+        row = replace(row, id=tx.creations.insert(row))
+        tx.spends.reserve("creation", req.cycles + fee, now, caller=caller, creation_id=row.id)
+        tx.callers.adjust_quota(caller, +1)
     return row
 
 
@@ -244,8 +240,8 @@ def _existing_for_key(ctx: Context, caller: Principal, req: CreateInstallRequest
     """
     if req.idempotency_key is None:
         return None
-    with ctx.store.read() as repo:
-        row = repo.find_by_key(caller, req.idempotency_key)
+    with ctx.store.read() as tx:
+        row = tx.creations.find_by_key(caller, req.idempotency_key)
     if row is None:
         return None
     controllers = final_controllers(caller, req.extra_controllers, ctx.ic.sender, req.handoff)
@@ -267,11 +263,11 @@ def _step_reserved(ctx: Context, installer: Installer, row: CreationRow, fresh: 
         )
     except (CyclesLedgerError, IcReject) as exc:
         _transition(ctx, row, Event.CREATE_FAILED, error=f"create_canister failed: {exc}")
-        raise _prefixed(exc, "create_canister failed") from exc
+        raise exc.with_context("create_canister failed") from exc
     used = created.charged if created.charged is not None else row.cycles + ctx.ic.ledger_fee()
-    with ctx.store.write() as repo:
-        repo.settle_creation_spend(row.id, used)
-        return _persist(repo, ctx, row, Event.CREATE_OK, canister_id=created.canister_id, cycles_used=used)
+    with ctx.store.write() as tx:
+        tx.spends.settle_creation(row.id, used)
+        return _persist(tx, ctx, row, Event.CREATE_OK, canister_id=created.canister_id, cycles_used=used)
 
 
 def _step_created(ctx: Context, installer: Installer, row: CreationRow, fresh: bool) -> CreationRow | None:
@@ -306,16 +302,16 @@ def _fund_spare(ctx: Context, row: CreationRow, canister_id: Principal) -> Creat
         _settle_creation(ctx, row.id, row.cycles_used or 0)
         return row
     fee = ctx.ic.ledger_fee()
-    with ctx.store.write() as repo:
-        repo.update_creation(row.id, cycles_used=wanted - held + fee, updated_at_ns=ctx.now())
+    with ctx.store.write() as tx:
+        tx.creations.update(row.id, cycles_used=wanted - held + fee, updated_at_ns=ctx.now())
     ctx.ic.withdraw(amount=wanted - held, to=canister_id, created_at_time=row.created_at_time_ns)
     _settle_creation(ctx, row.id, wanted - held + fee)
     return replace(row, cycles_used=wanted - held + fee)
 
 
 def _settle_creation(ctx: Context, record_id: int, spent: int) -> None:
-    with ctx.store.write() as repo:
-        repo.settle_creation_spend(record_id, spent)
+    with ctx.store.write() as tx:
+        tx.spends.settle_creation(record_id, spent)
 
 
 def _failed_step(ctx: Context, row: CreationRow, exc: IcReject, what: str) -> None:
@@ -326,7 +322,7 @@ def _failed_step(ctx: Context, row: CreationRow, exc: IcReject, what: str) -> No
         )
         return
     _recycle(ctx, row, f"{what}: {exc.reject_message}")
-    raise _prefixed(exc, what) from exc
+    raise exc.with_context(what) from exc
 
 
 def _step_installed(ctx: Context, installer: Installer, row: CreationRow, fresh: bool) -> CreationRow | None:
@@ -348,10 +344,10 @@ def _step_installed(ctx: Context, installer: Installer, row: CreationRow, fresh:
                 f"controllers after update_settings are {_texts(have)}, expected {_texts(row.controllers)}"
             )
             _recycle(ctx, row, message)
-            raise IcReject(5, message)
-    with ctx.store.write() as repo:
-        repo.record_created(row.owner, ctx.now())  # counters and caller row first: the lock order
-        return _persist(repo, ctx, row, Event.SETTLE_OK)
+            raise IcUnexpected(message)
+    with ctx.store.write() as tx:
+        tx.callers.record_created(row.owner, ctx.now())  # counters and caller row first: the lock order
+        return _persist(tx, ctx, row, Event.SETTLE_OK)
 
 
 def _step_recovering(ctx: Context, installer: Installer, row: CreationRow, fresh: bool) -> CreationRow | None:
@@ -359,8 +355,8 @@ def _step_recovering(ctx: Context, installer: Installer, row: CreationRow, fresh
     if row.attempts == 0 or row.attempts >= MAX_ATTEMPTS:  # a crash during a recycle, or out of attempts
         _recycle(ctx, row, row.error or "recovery after a failed step")
         after = f" (after {row.attempts} attempts)" if row.attempts else ""
-        raise IcReject(5, f"creation {row.id} failed{after}: {row.error}")
-    time.sleep(0.05 * row.attempts)
+        raise CreationAbandoned(f"creation {row.id} failed{after}: {row.error}", row.id)
+    ctx.host.sleep(0.05 * row.attempts)
     canister_id = _canister(row)
     installed = ctx.ic.read_module_hash(canister_id=canister_id) == row.module_hash and not row.from_spare
     return _transition(ctx, row, Event.RESUME_INSTALLED if installed else Event.RESUME_CREATED)
@@ -383,10 +379,10 @@ def _recycle(ctx: Context, row: CreationRow, error: str) -> None:
         controlled = ctx.ic.sender in ctx.ic.read_controllers(canister_id=canister_id)
     except IcError:
         return  # stays RECOVERING; the next reconciliation tries again
-    with ctx.store.write() as repo:
+    with ctx.store.write() as tx:
         if controlled:
-            repo.add_spare(canister_id, row.id, ctx.now())
-        _persist(repo, ctx, row, Event.RECYCLE, error=error)
+            tx.spares.add(canister_id, row.id, ctx.now())
+        _persist(tx, ctx, row, Event.RECYCLE, error=error)
 
 
 # reinstall / upgrade of an existing canister ------------------------------------------------------
@@ -397,19 +393,19 @@ def _reinstall_existing(
 ) -> CreateInstallResponse:
     assert req.canister_id is not None
     canister_id = req.canister_id
-    with ctx.store.read() as repo:
-        settings = settings_of(repo, caller=caller)
+    with ctx.store.read() as tx:
+        settings = settings_of(tx, caller=caller)
         require_caller(settings, caller)
-        module_hash = module_of(repo.get_upload(req.upload_id), caller)
-        entry = repo.find_by_canister(canister_id)
+        module_hash = module_of(tx.uploads.get(req.upload_id), caller)
+        entry = tx.creations.find_by_canister(canister_id)
     if entry is None or entry.owner != caller:
         raise PermissionDenied(f"canister {canister_id} was not created by this factory for you")
     if ctx.ic.sender not in ctx.ic.read_controllers(canister_id=canister_id):
         raise PermissionDenied(f"the factory no longer controls canister {canister_id}: it was handed off")
     used = _top_up(ctx, caller, canister_id, req.cycles, settings) if req.cycles else 0
     installer.install(canister_id, _IC_MODES[req.mode], module_hash, req.init_arg)
-    with ctx.store.write() as repo:
-        repo.update_creation(entry.id, module_hash=module_hash, mode=req.mode, updated_at_ns=ctx.now())
+    with ctx.store.write() as tx:
+        tx.creations.update(entry.id, module_hash=module_hash, mode=req.mode, updated_at_ns=ctx.now())
     return CreateInstallResponse(canister_id, module_hash.hex(), used)
 
 
@@ -422,8 +418,8 @@ def _top_up(ctx: Context, caller: Principal, canister_id: Principal, amount: int
     """
     spend = amount + ctx.ic.ledger_fee()
     spend_id = cycles.reserve(ctx, settings, "top_up", spend, caller)
-    with ctx.store.write() as repo:
-        created_at_time = repo.next_created_at_time(ctx.now())
+    with ctx.store.write() as tx:
+        created_at_time = tx.counters.next_created_at_time(ctx.now())
     try:
         ctx.ic.withdraw(amount=amount, to=canister_id, created_at_time=created_at_time)
     except (CyclesLedgerError, IcReject):
@@ -437,43 +433,41 @@ def _top_up(ctx: Context, caller: Principal, canister_id: Principal, amount: int
 
 
 def _transition(ctx: Context, row: CreationRow, event: Event, **fields: object) -> CreationRow:
-    with ctx.store.write() as repo:
-        return _persist(repo, ctx, row, event, **fields)
+    with ctx.store.write() as tx:
+        return _persist(tx, ctx, row, event, **fields)
 
 
-def _persist(
-    repo: FactoryRepo, ctx: Context, row: CreationRow, event: Event, **fields: object
-) -> CreationRow:
+def _persist(tx: Transaction, ctx: Context, row: CreationRow, event: Event, **fields: object) -> CreationRow:
     """Move ``row`` along ``event`` (the table decides the new state) and save it with ``fields``."""
     state = lifecycle.next_state(row.state, event)
     now = ctx.now()
-    repo.update_creation(row.id, state=state, updated_at_ns=now, **fields)
+    tx.creations.update(row.id, state=state, updated_at_ns=now, **fields)
     if state is State.FAILED:
-        repo.adjust_quota(row.owner, -1)
-        repo.release_creation_spend(row.id)  # a reservation the IC never answered with a spend
+        tx.callers.adjust_quota(row.owner, -1)
+        tx.spends.release_creation(row.id)  # a reservation the IC never answered with a spend
     return replace(row, state=state, updated_at_ns=now, **fields)  # type: ignore[arg-type]
 
 
 def _claim(ctx: Context, record_id: int, token: str) -> CreationRow | None:
     """Take the record for this drive, unless another live worker holds it (then None)."""
     now = ctx.now()
-    with ctx.store.write() as repo:
-        row = repo.get_creation(record_id, lock=True)
+    with ctx.store.write() as tx:
+        row = tx.creations.get(record_id, lock=True)
         if row is None:
             raise NotFound(f"creation {record_id} not found")
         if lifecycle.is_terminal(row.state):
             return row
         if row.claimed_by not in (None, token) and not claims.is_stale(
-            row.claimed_by, row.claimed_until_ns, now
+            ctx.host, row.claimed_by, row.claimed_until_ns, now
         ):
             return None
-        repo.claim(record_id, token, now + LEASE_NS)
+        tx.creations.claim(record_id, token, now + LEASE_NS)
     return row
 
 
 def _load(ctx: Context, record_id: int) -> CreationRow:
-    with ctx.store.read() as repo:
-        row = repo.get_creation(record_id)
+    with ctx.store.read() as tx:
+        row = tx.creations.get(record_id)
     if row is None:
         raise NotFound(f"creation {record_id} not found")
     return row
@@ -491,14 +485,6 @@ def _canister(row: CreationRow) -> Principal:
     if row.canister_id is None:
         raise lifecycle.InvalidTransition(f"creation {row.id} in {row.state.value} has no canister id")
     return row.canister_id
-
-
-def _prefixed(exc: IcError, prefix: str) -> IcError:
-    if isinstance(exc, IcReject):
-        return IcReject(exc.reject_code, f"{prefix}: {exc.reject_message}", exc.error_code)
-    prefixed = IcError(f"{prefix}: {exc}")
-    prefixed.code = exc.code
-    return prefixed
 
 
 def _texts(principals: Iterable[Principal]) -> str:

@@ -24,14 +24,14 @@ from canister_factory._core.config import Settings
 from canister_factory._core.creation import require_cycles_left
 from canister_factory._core.quotas import DAY_NS, check_daily_cycles
 from canister_factory.service.context import Context
-from canister_factory.store.factory_repo import FactoryRepo
+from canister_factory.unit_of_work import Transaction
 from icp_client.principal import Principal
 
 LAPSE_NS = 10 * 60 * 1_000_000_000
 
 
 def check_spend(
-    repo: FactoryRepo, ctx: Context, settings: Settings, spend: int, caller: Principal | None
+    tx: Transaction, ctx: Context, settings: Settings, spend: int, caller: Principal | None
 ) -> None:
     """Steps 1 to 3 above, inside the caller's write transaction (which then records the reservation).
 
@@ -41,13 +41,13 @@ def check_spend(
         IcError: the balance could not be read (nothing is reserved).
     """
     now = ctx.now()
-    repo.lock_cycles()
-    repo.prune_spends(now - DAY_NS, now)
-    reserved = repo.reserved_cycles(now)  # before the balance: see the module's docstring
+    tx.spends.lock()
+    tx.spends.prune(now - DAY_NS, now)
+    reserved = tx.spends.reserved(now)  # before the balance: see the module's docstring
     balance = ctx.ic.cycles_balance()
     require_cycles_left(balance, spend, settings, reserved=reserved)
     if caller is not None and settings.max_cycles_per_caller_per_day is not None:
-        check_daily_cycles(repo.spent_by(caller, now - DAY_NS, now), spend, settings)
+        check_daily_cycles(tx.spends.spent_by(caller, now - DAY_NS, now), spend, settings)
 
 
 def reserve(ctx: Context, settings: Settings, kind: str, spend: int, caller: Principal | None = None) -> int:
@@ -56,19 +56,19 @@ def reserve(ctx: Context, settings: Settings, kind: str, spend: int, caller: Pri
     Raises:
         InsufficientCycles, LimitExceeded, IcError: as :func:`check_spend`.
     """
-    with ctx.store.write() as repo:
-        check_spend(repo, ctx, settings, spend, caller)
+    with ctx.store.write() as tx:
+        check_spend(tx, ctx, settings, spend, caller)
         now = ctx.now()
-        return repo.insert_spend(kind, spend, now, caller=caller, lapses_at_ns=now + LAPSE_NS)
+        return tx.spends.reserve(kind, spend, now, caller=caller, lapses_at_ns=now + LAPSE_NS)
 
 
 def settle(ctx: Context, spend_id: int, spent: int) -> None:
     """The IC made the spend: the reservation becomes what was really spent."""
-    with ctx.store.write() as repo:
-        repo.settle_spend(spend_id, spent)
+    with ctx.store.write() as tx:
+        tx.spends.settle(spend_id, spent)
 
 
 def release(ctx: Context, spend_id: int) -> None:
     """The IC refused the spend: nothing was spent."""
-    with ctx.store.write() as repo:
-        repo.release_spend(spend_id)
+    with ctx.store.write() as tx:
+        tx.spends.release(spend_id)

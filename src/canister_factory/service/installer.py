@@ -16,11 +16,11 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from typing import Protocol
 
-from canister_factory._core.errors import IcReject, NotFound
+from canister_factory._core.errors import IcUnexpected, NotFound
 from canister_factory.ports import CHUNK_SIZE, MAX_CHUNKS_PER_STORE, InstallMode
 from canister_factory.service.chunk_stores import ChunkStores, ClaimedStore
 from canister_factory.service.context import Context
-from canister_factory.store.factory_repo import FactoryStore
+from canister_factory.unit_of_work import UnitOfWork
 from icp_client.principal import Principal
 
 MAX_INGRESS_BYTES = 2 * 1024 * 1024
@@ -44,22 +44,22 @@ class ModuleSource(Protocol):
 class StoredModules:
     """The modules of the factory's database, read one stored chunk per short read transaction."""
 
-    def __init__(self, store: FactoryStore) -> None:
+    def __init__(self, store: UnitOfWork) -> None:
         self.store = store
 
     def size(self, module_hash: bytes) -> int:
-        with self.store.read() as repo:
-            size = repo.module_size(module_hash)
+        with self.store.read() as tx:
+            size = tx.modules.size(module_hash)
         if size is None:
             raise NotFound(f"module {module_hash.hex()} is not stored")
         return size
 
     def read(self, module_hash: bytes) -> Iterator[bytes]:
-        with self.store.read() as repo:
-            ids = repo.module_chunk_ids(module_hash)
+        with self.store.read() as tx:
+            ids = tx.modules.chunk_ids(module_hash)
         for data_id in ids:
-            with self.store.read() as repo:
-                data = repo.chunk(data_id)
+            with self.store.read() as tx:
+                data = tx.modules.chunk(data_id)
             yield data  # outside the transaction: the consumer may call the IC before asking for more
 
 
@@ -115,7 +115,7 @@ class Installer:
                 continue
             answer = self.ic.upload_chunk(canister_id=store.canister_id, chunk=piece)
             if answer != digest:
-                raise IcReject(5, f"upload_chunk returned hash {answer.hex()}, expected {digest.hex()}")
+                raise IcUnexpected(f"upload_chunk returned hash {answer.hex()}, expected {digest.hex()}")
             missing.discard(digest)
             sent += 1
             if sent % RENEW_EVERY == 0:

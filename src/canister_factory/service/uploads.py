@@ -12,7 +12,7 @@ from canister_factory._core.errors import Conflict, InvalidArgument
 from canister_factory._core.model import UploadInfo
 from canister_factory.service.context import Context, settings_of
 from canister_factory.service.creations import module_of
-from canister_factory.store.factory_repo import FactoryRepo
+from canister_factory.unit_of_work import Transaction
 from canister_factory.wasm_stream import ModuleStreamCheck
 from icp_client.principal import Principal
 
@@ -21,19 +21,19 @@ CLEANUP_BATCH = 32
 
 def create_upload(ctx: Context, caller: Principal) -> int:
     """Open a new upload owned by ``caller``; returns its id."""
-    with ctx.store.read() as repo:
-        settings = settings_of(repo, caller=caller)
+    with ctx.store.read() as tx:
+        settings = settings_of(tx, caller=caller)
     require_caller(settings, caller)
     require_cycles_left(ctx.ic.cycles_balance(), 1, settings)
     now = ctx.now()
-    with ctx.store.write() as repo:
-        settings = settings_of(repo, lock="share", caller=caller)
+    with ctx.store.write() as tx:
+        settings = settings_of(tx, lock="share", caller=caller)
         require_caller(settings, caller)
-        _remove_expired(repo, settings, now, CLEANUP_BATCH)
-        rules.check_open_upload_limit(repo.count_uploads(caller, committed=False), settings)
-        upload_id = repo.allocate_upload_id()
-        repo.insert_upload(rules.Upload(upload_id, caller, now, now, 0, 0, None))
-        repo.bump(active_uploads=1)
+        _remove_expired(tx, settings, now, CLEANUP_BATCH)
+        rules.check_open_upload_limit(tx.uploads.count(caller, committed=False), settings)
+        upload_id = tx.counters.allocate_upload_id()
+        tx.uploads.insert(rules.Upload(upload_id, caller, now, now, 0, 0, None))
+        tx.counters.bump(active_uploads=1)
     return upload_id
 
 
@@ -48,19 +48,19 @@ def put_chunk(ctx: Context, caller: Principal, upload_id: int, chunk: bytes, ind
         check_id("chunk index", index, NAT32_MAX)
     rules.check_chunk_size(len(chunk))
     now = ctx.now()
-    with ctx.store.write() as repo:
-        settings = settings_of(repo, lock="share", caller=caller)
+    with ctx.store.write() as tx:
+        settings = settings_of(tx, lock="share", caller=caller)
         require_caller(settings, caller)
-        upload = rules.writable(_live_upload(repo, upload_id, settings, now), caller)
+        upload = rules.writable(_live_upload(tx, upload_id, settings, now), caller)
         same = None
         if index is not None and index < upload.chunk_count:
-            same = repo.chunk_at(upload_id, index) == chunk
+            same = tx.uploads.chunk_at(upload_id, index) == chunk
         if rules.plan_chunk(upload, index, len(chunk), same, settings) is rules.ChunkAction.REPEAT:
-            repo.touch_upload(upload_id, now)
+            tx.uploads.touch(upload_id, now)
             return upload.total_len
-        if repo.claim_storage(len(chunk), settings.max_stored_module_bytes) is None:
-            raise rules.storage_full(repo.stored_bytes(), len(chunk), settings)
-        total = repo.append_chunk(upload, chunk, now)
+        if tx.counters.claim_storage(len(chunk), settings.max_stored_module_bytes) is None:
+            raise rules.storage_full(tx.counters.read().stored_bytes, len(chunk), settings)
+        total = tx.uploads.append_chunk(upload, chunk, now)
     ctx.digests.appended(upload_id, upload.chunk_count, chunk, settings.max_upload_size)
     return total
 
@@ -73,23 +73,23 @@ def commit_upload(ctx: Context, caller: Principal, upload_id: int, expected_sha2
     """
     check_id("upload_id", upload_id)
     expected = rules.parse_expected_hash(expected_sha256_hex)
-    with ctx.store.read() as repo:
-        settings = settings_of(repo, caller=caller)
+    with ctx.store.read() as tx:
+        settings = settings_of(tx, caller=caller)
         require_caller(settings, caller)
-        upload = rules.writable(_live_upload(repo, upload_id, settings, ctx.now()), caller)
+        upload = rules.writable(_live_upload(tx, upload_id, settings, ctx.now()), caller)
         known = ctx.digests.result(upload_id, upload.chunk_count, upload.total_len)
-        actual, problem = known or _hash_and_check(repo, upload_id, settings)
+        actual, problem = known or _hash_and_check(tx, upload_id, settings)
     rules.check_hash(expected, actual)
     if problem is not None:
         raise problem
-    with ctx.store.write() as repo:
-        settings = settings_of(repo, lock="share", caller=caller)
+    with ctx.store.write() as tx:
+        settings = settings_of(tx, lock="share", caller=caller)
         require_caller(settings, caller)
-        current = rules.writable(repo.get_upload(upload_id, lock=True), caller)
+        current = rules.writable(tx.uploads.get(upload_id, lock=True), caller)
         if (current.chunk_count, current.total_len) != (upload.chunk_count, upload.total_len):
             raise Conflict("the upload changed while it was being committed; commit it again")
-        rules.check_module_limit(repo.count_uploads(caller, committed=True), settings)
-        repo.commit_upload(current, actual, ctx.now())
+        rules.check_module_limit(tx.uploads.count(caller, committed=True), settings)
+        tx.uploads.commit(current, actual, ctx.now())
     ctx.digests.forget(upload_id)
     return actual.hex()
 
@@ -97,22 +97,22 @@ def commit_upload(ctx: Context, caller: Principal, upload_id: int, expected_sha2
 def clear_upload(ctx: Context, caller: Principal, upload_id: int) -> None:
     """Remove an upload (open or committed) that ``caller`` owns."""
     check_id("upload_id", upload_id)
-    with ctx.store.write() as repo:
-        require_caller(settings_of(repo, lock="share", caller=caller), caller)
-        upload = rules.owned(repo.get_upload(upload_id, lock=True), caller)
-        repo.delete_upload(upload)
-        repo.bump(active_uploads=-1)
+    with ctx.store.write() as tx:
+        require_caller(settings_of(tx, lock="share", caller=caller), caller)
+        upload = rules.owned(tx.uploads.get(upload_id, lock=True), caller)
+        tx.uploads.delete(upload)
+        tx.counters.bump(active_uploads=-1)
 
 
 def get_upload_info(ctx: Context, caller: Principal, upload_id: int) -> UploadInfo:
     """The upload's owner, chunk digests, length, committed hash and creation time (an expired one is gone)."""
     check_id("upload_id", upload_id)
-    with ctx.store.read() as repo:
-        upload = rules.readable(_live_upload(repo, upload_id, settings_of(repo), ctx.now()), caller)
+    with ctx.store.read() as tx:
+        upload = rules.readable(_live_upload(tx, upload_id, settings_of(tx), ctx.now()), caller)
         if upload.module_hash is None:
-            chunks = repo.upload_chunk_hashes(upload_id)
+            chunks = tx.uploads.chunk_hashes(upload_id)
         else:
-            chunks = repo.module_chunk_hashes(upload.module_hash)
+            chunks = tx.modules.chunk_hashes(upload.module_hash)
         total = upload.total_len
     return UploadInfo(upload.owner, tuple(chunks), total, upload.module_hash, upload.created_at_ns)
 
@@ -121,10 +121,10 @@ def cleanup_expired_uploads_manual(ctx: Context, caller: Principal) -> int:
     """Admin only: remove every expired open upload now; returns how many."""
     removed = 0
     while True:
-        with ctx.store.write() as repo:
-            settings = settings_of(repo, lock="share")
+        with ctx.store.write() as tx:
+            settings = settings_of(tx, lock="share")
             require_admin(settings, caller)
-            batch = _remove_expired(repo, settings, ctx.now(), CLEANUP_BATCH)
+            batch = _remove_expired(tx, settings, ctx.now(), CLEANUP_BATCH)
         removed += batch
         if batch < CLEANUP_BATCH:
             return removed
@@ -134,39 +134,38 @@ def cleanup_expired(ctx: Context) -> int:
     """The timer's cleanup: like the manual one, without the admin check."""
     removed = 0
     while True:
-        with ctx.store.write() as repo:
-            batch = _remove_expired(repo, settings_of(repo, lock="share"), ctx.now(), CLEANUP_BATCH)
+        with ctx.store.write() as tx:
+            batch = _remove_expired(tx, settings_of(tx, lock="share"), ctx.now(), CLEANUP_BATCH)
         removed += batch
         if batch < CLEANUP_BATCH:
             return removed
 
 
-def _remove_expired(repo: FactoryRepo, settings: Settings, now: int, limit: int) -> int:
-    expired = repo.expired_uploads(rules.expiry_cutoff(now, settings), limit)
+def _remove_expired(tx: Transaction, settings: Settings, now: int, limit: int) -> int:
+    expired = tx.uploads.expired(rules.expiry_cutoff(now, settings), limit)
     for upload in expired:
-        repo.delete_upload(upload)
+        tx.uploads.delete(upload)
     if expired:
-        repo.bump(active_uploads=-len(expired))
+        tx.counters.bump(active_uploads=-len(expired))
     return len(expired)
 
 
-def _live_upload(repo: FactoryRepo, upload_id: int, settings: Settings, now: int) -> rules.Upload | None:
+def _live_upload(tx: Transaction, upload_id: int, settings: Settings, now: int) -> rules.Upload | None:
     """The upload, or None if it does not exist or has expired (it is then as good as removed)."""
-    upload = repo.get_upload(upload_id)
+    upload = tx.uploads.get(upload_id)
     if upload is not None and rules.is_expired(upload, now, settings):
         return None
     return upload
 
 
 def _hash_and_check(
-    repo: FactoryRepo, upload_id: int, settings: Settings
+    tx: Transaction, upload_id: int, settings: Settings
 ) -> tuple[bytes, InvalidArgument | None]:
     """The upload's SHA-256, and why it is not an acceptable module (None if it is)."""
     hasher = hashlib.sha256()
     check = ModuleStreamCheck(max_size=settings.max_upload_size)
     problem: InvalidArgument | None = None
-    for data_id in repo.upload_chunk_ids(upload_id):
-        data = repo.chunk(data_id)
+    for data in tx.uploads.chunks(upload_id):
         hasher.update(data)
         if problem is None:
             try:
@@ -184,5 +183,5 @@ def _hash_and_check(
 def module_bytes(ctx: Context, caller: Principal, upload_id: int) -> bytes:
     """The bytes of ``caller``'s committed upload."""
     check_id("upload_id", upload_id)
-    with ctx.store.read() as repo:
-        return repo.module_bytes(module_of(repo.get_upload(upload_id), caller))
+    with ctx.store.read() as tx:
+        return tx.modules.read(module_of(tx.uploads.get(upload_id), caller))

@@ -20,8 +20,8 @@ LIMIT_TEXT = f"Per-caller canister limit reached: {QUOTA}/{QUOTA}"
 
 
 def ready_rows(h: Harness) -> list[str]:
-    with h.factory.ctx.store.read() as repo:
-        return [r.state.value for r in repo.list_creations(None, None, 1000) if r.state.value == "READY"]
+    with h.factory.ctx.store.read() as tx:
+        return [r.state.value for r in tx.creations.page(None, None, 1000) if r.state.value == "READY"]
 
 
 def test_twenty_threads_quota_five(make: Callable[..., Harness]) -> None:

@@ -342,8 +342,8 @@ def test_large_module_installs_through_chunks_once(
     assert ic.read_module_hash(first.canister_id) == hashlib.sha256(big).digest()
     assert calls.count("upload_chunk") == 3  # 3 MiB in 1 MiB chunks
     assert calls.count("install_chunked_code") == 1 and "install_code" not in calls
-    with h.factory.ctx.store.read() as repo:
-        (store,) = repo.store_canisters()
+    with h.factory.ctx.store.read() as tx:
+        (store,) = tx.chunk_stores.canisters()
     stored = sorted(h.factory.ctx.ic.stored_chunks(canister_id=store))
     calls.clear()
     second = h.factory.create_and_install_with(alice, request(uid))
@@ -354,5 +354,5 @@ def test_large_module_installs_through_chunks_once(
 
 def test_small_module_uses_install_code(h: Harness, alice: Principal, counter_upload: int) -> None:
     h.factory.create_and_install_with(alice, request(counter_upload))
-    with h.factory.ctx.store.read() as repo:
-        assert repo.store_canisters() == []
+    with h.factory.ctx.store.read() as tx:
+        assert tx.chunk_stores.canisters() == []

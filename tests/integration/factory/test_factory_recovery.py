@@ -38,18 +38,18 @@ def embedded(h: Harness) -> LocalIc:
 
 
 def spares(factory: Factory) -> int:
-    with factory.ctx.store.read() as repo:
-        return repo.count_spares()
+    with factory.ctx.store.read() as tx:
+        return tx.spares.count()
 
 
 def quota_used(factory: Factory, caller: Principal) -> int:
-    with factory.ctx.store.read() as repo:
-        return repo.caller_quota(caller).quota_used
+    with factory.ctx.store.read() as tx:
+        return tx.callers.quota(caller).quota_used
 
 
 def states(factory: Factory) -> list[str]:
-    with factory.ctx.store.read() as repo:
-        return [r.state.value for r in repo.list_creations(None, None, 1000)]
+    with factory.ctx.store.read() as tx:
+        return [r.state.value for r in tx.creations.page(None, None, 1000)]
 
 
 # defect 2: a failed install leaves no orphan

@@ -35,8 +35,8 @@ def _install_at_once(h: Harness, modules: list[bytes]) -> list[str]:
 def test_concurrent_large_installs_each_get_a_store(h: Harness) -> None:
     modules = [data_module(35 * MIB, seed=i) for i in range(3)]  # 105 chunks: more than one store holds
     assert _install_at_once(h, modules) == [hashlib.sha256(m).hexdigest() for m in modules]
-    with h.factory.ctx.store.read() as repo:
-        stores = repo.store_canisters()
+    with h.factory.ctx.store.read() as tx:
+        stores = tx.chunk_stores.canisters()
     assert 1 <= len(stores) <= 3
 
 
@@ -44,8 +44,8 @@ def test_with_one_store_the_installs_wait_their_turn(h: Harness, monkeypatch: py
     monkeypatch.setattr(chunk_stores, "MAX_STORES", 1)
     modules = [data_module(3 * MIB, seed=10 + i) for i in range(3)]
     assert _install_at_once(h, modules) == [hashlib.sha256(m).hexdigest() for m in modules]
-    with h.factory.ctx.store.read() as repo:
-        assert len(repo.store_canisters()) == 1
+    with h.factory.ctx.store.read() as tx:
+        assert len(tx.chunk_stores.canisters()) == 1
 
 
 def test_a_store_claimed_by_a_dead_process_is_taken_over(h: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -53,11 +53,10 @@ def test_a_store_claimed_by_a_dead_process_is_taken_over(h: Harness, monkeypatch
     alice = new_principal()
     uid = upload_module(h.factory, alice, data_module(3 * MIB, seed=20), chunk_size=2_000_000)
     h.factory.create_and_install_with(alice, request(uid))
-    import socket
-
-    with h.factory.ctx.store.write() as repo:
-        (row,) = repo.store_rows()
-        repo.claim_store(row.id, f"{socket.gethostname()}:999999999:dead", h.clock.now_ns() + 10**15)
+    dead = f"{h.factory.ctx.host.hostname()}:999999999:dead"  # a process of this host that is gone
+    with h.factory.ctx.store.write() as tx:
+        (row,) = tx.chunk_stores.rows()
+        tx.chunk_stores.claim(row.id, dead, h.clock.now_ns() + 10**15)
     assert h.factory.create_and_install_with(alice, request(uid)).module_hash_hex
 
 
@@ -80,11 +79,11 @@ def test_an_interrupted_store_creation_is_resumed_without_a_second_canister(
     with pytest.raises(IcUnavailable):
         h.factory.create_and_install_with(alice, request(uid))
     on_the_ic = set(ic.list_canisters())  # the creation's canister, and the store nobody knows yet
-    with h.factory.ctx.store.read() as repo:
-        assert repo.store_canisters() == []
+    with h.factory.ctx.store.read() as tx:
+        assert tx.chunk_stores.canisters() == []
     assert h.factory.installer.stores.finish_interrupted() == 1
-    with h.factory.ctx.store.read() as repo:
-        (store,) = repo.store_canisters()
+    with h.factory.ctx.store.read() as tx:
+        (store,) = tx.chunk_stores.canisters()
     assert store in on_the_ic
     created = h.factory.create_and_install_with(alice, request(uid))
     assert set(ic.list_canisters()) - on_the_ic == {created.canister_id}  # no second store canister

@@ -28,8 +28,8 @@ WASM = counter_wasm()
 
 
 def count_modules(factory: Factory) -> int:
-    with factory.ctx.store.read() as repo:
-        return repo.count_modules()
+    with factory.ctx.store.read() as tx:
+        return tx.modules.count()
 
 
 def test_create_upload_ids_are_monotonic_from_1(factory: Factory, alice: Principal, bob: Principal) -> None:
@@ -299,8 +299,8 @@ def test_create_upload_cleans_up_opportunistically(make: Callable[..., Harness])
     old = h.factory.create_upload(alice)
     h.clock.advance(61)
     h.factory.create_upload(bob)
-    with h.factory.ctx.store.read() as repo:
-        assert repo.get_upload(old) is None
+    with h.factory.ctx.store.read() as tx:
+        assert tx.uploads.get(old) is None
     assert h.factory.cleanup_expired_uploads_manual(h.admin) == 0
 
 

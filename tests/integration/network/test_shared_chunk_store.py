@@ -14,7 +14,7 @@ from canister_factory.service import admin
 from canister_factory.service.context import Context
 from canister_factory.service.installer import Installer
 from canister_factory.store.db import Database
-from canister_factory.store.factory_repo import FactoryStore
+from canister_factory.store.sql import SqlUnitOfWork
 from icp_local import LocalIc
 from icp_local.front import RunningFront
 from tests.support.wasm_modules import large_module
@@ -44,7 +44,7 @@ def test_one_module_into_ten_canisters_uploads_each_chunk_once(
     module = large_module(5 * MIB, seed=11)
     digest = hashlib.sha256(module).digest()
     db = Database.open(f"sqlite:///{tmp_path / 'factory.sqlite3'}")
-    ctx = Context(store=FactoryStore(db), ic=network, clock=engine.clock)
+    ctx = Context(store=SqlUnitOfWork(db), ic=network, clock=engine.clock)
     admin.deploy(ctx, network.sender, InitArg(min_factory_cycles=0), network=front.url)
     installer = Installer(ctx, _InMemory(module))
     targets = [
