@@ -143,9 +143,7 @@ def _lifespan(
 
 def _reconcile(services: Services) -> None:
     try:
-        with services.app.factory.ctx.store.read() as repo:
-            deployed = repo.is_deployed()
-        if deployed:
+        if services.app.is_deployed():
             counts = services.factory.reconcile()
             log.info("reconciled unfinished creations: %s", counts)
     except FactoryError as exc:
@@ -156,9 +154,7 @@ def cleanup_once(services: Services) -> int:
     """One round of the timer's work: expired uploads, then old nonces. Returns the uploads removed."""
     removed = 0
     try:
-        with services.app.factory.ctx.store.read() as repo:
-            deployed = repo.is_deployed()
-        if deployed:
+        if services.app.is_deployed():
             removed = services.factory.cleanup_expired_uploads()
         services.nonces.prune(int(services.now_s()))
     except FactoryError as exc:
