@@ -14,7 +14,8 @@ tests; ``tests/integration/store`` runs one contract suite on all three):
 * ``write()``: everything done in the block is committed when it returns and nothing of it when it raises.
   Writers are serialised where they touch the same rows (SQLite: one writer at a time; PostgreSQL: the row locks
   below; in memory: one writer at a time), so a rule read and then written in one block holds.
-* ``read()``: one consistent snapshot; whatever the block writes is discarded.
+* ``read()``: what was committed (one snapshot on SQLite and in memory; under PostgreSQL's READ COMMITTED,
+  what was committed when each statement ran); whatever the block writes is discarded.
 * ``lock`` arguments take row locks until the end of the transaction (PostgreSQL; elsewhere the single writer
   already excludes the others). Lock order, kept by every transaction so that two never wait on each other: the
   settings row, the cycles guard, the counters row, a caller's quota row, then registry rows.
@@ -421,7 +422,7 @@ class UnitOfWork(Protocol):
     """Opens transactions on the factory's records (see the module's docstring for their semantics)."""
 
     def read(self) -> AbstractContextManager[Transaction]:
-        """A read-only transaction: one consistent snapshot."""
+        """A read-only transaction: what it writes is discarded."""
         ...
 
     def write(self) -> AbstractContextManager[Transaction]:
