@@ -20,7 +20,8 @@ import click
 from fastapi import FastAPI
 
 from canister_factory import interface
-from canister_factory.api import create_app
+from canister_factory.api import create_app, schemas
+from canister_factory.api.routes.methods import OBSERVERS
 from canister_factory.cli import cli
 from canister_factory.client import FactoryClient
 from canister_factory.interface import METHODS, Auth, Method
@@ -170,6 +171,18 @@ def http_gaps(methods: Sequence[Method[Any, Any]], app: FastAPI) -> list[str]:
                 found.append(f"HTTP: {route.verb} {route.path} does not serve {method.name}")
     extra = set(served) - expected - SERVICE_ROUTES
     found += [f"HTTP: {verb} {path} is no method of the table" for verb, path in sorted(extra)]
+    return found + _vocabulary_gaps(methods)
+
+
+def _vocabulary_gaps(methods: Sequence[Method[Any, Any]]) -> list[str]:
+    """What the HTTP face keys by method name (body models, metrics) names methods, with their fields."""
+    by_name = {m.name: m for m in methods}
+    found = [f"HTTP: metrics observe {name}, no method" for name in OBSERVERS if name not in by_name]
+    for name, model in schemas.FIELD_BODIES.items():
+        method = by_name.get(name)
+        fields = {f for r in method.routes for f in method.placement(r).fields} if method else None
+        if fields != set(model.model_fields):
+            found.append(f"HTTP: {model.__name__}'s fields are not {name}'s JSON body {sorted(fields or ())}")
     return found
 
 

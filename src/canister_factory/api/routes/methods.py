@@ -23,7 +23,8 @@ from canister_factory.client import wire
 from canister_factory.interface import METHODS, Auth, Method, Placement, Route, invoke
 
 _SERVICES, _CALLER, _BODY = "cf_services", "cf_caller", "cf_body"
-_TAGS = {"uploads": "uploads", "canisters": "canisters", "admin": "admin"}
+_TAGS = frozenset({"uploads", "canisters", "admin"})
+"""Routes under ``/v1/<tag>/`` are tagged so in OpenAPI; the others are ``queries``."""
 _AUTH = {
     Auth.PUBLIC: "Public: no signature needed.",
     Auth.CALLER: "Signed by the caller (RFC 9421, see docs/http-api.md).",
@@ -91,12 +92,17 @@ def _add(router: APIRouter, method: Method[Any, Any], route: Route) -> None:
         name=route.name or method.name,
         summary=route.summary or method.name,
         description=f"{method.doc}\n\n{_AUTH[method.auth]}",
-        tags=[_TAGS.get(route.path.split("/")[2], "queries")],
+        tags=[_tag(route)],
         route_class_override=SignedRoute if method.auth.takes_caller else None,
         openapi_extra=RAW_BODY if placement.raw is not None else None,
         responses=ERRORS,
         **options,
     )
+
+
+def _tag(route: Route) -> str:
+    segment = route.path.split("/")[2]
+    return segment if segment in _TAGS else "queries"
 
 
 def _endpoint(method: Method[Any, Any], route: Route, placement: Placement) -> Callable[..., Any]:
