@@ -146,7 +146,9 @@ def _lifespan(
 
 def _reconcile(services: Services) -> None:
     try:
-        if services.factory.is_deployed():
+        with services.app.factory.ctx.store.read() as repo:
+            deployed = repo.is_deployed()
+        if deployed:
             counts = services.factory.reconcile()
             log.info("reconciled unfinished creations: %s", counts)
     except FactoryError as exc:
@@ -157,7 +159,9 @@ def cleanup_once(services: Services) -> int:
     """One round of the timer's work: expired uploads, then old nonces. Returns the uploads removed."""
     removed = 0
     try:
-        if services.factory.is_deployed():
+        with services.app.factory.ctx.store.read() as repo:
+            deployed = repo.is_deployed()
+        if deployed:
             removed = services.factory.cleanup_expired_uploads()
         services.nonces.prune(int(services.now_s()))
     except FactoryError as exc:

@@ -8,7 +8,6 @@ checks, plus the operations that are no caller's method (deploy, reconcile, the 
 from __future__ import annotations
 
 from canister_factory._core.config import InitArg, Settings
-from canister_factory._core.errors import Conflict
 from canister_factory._core.model import (
     CallerStats,
     CanisterPage,
@@ -120,14 +119,6 @@ class Factory:
 
     def version(self) -> str:
         return __version__
-
-    def is_deployed(self) -> bool:
-        """Whether the factory has been deployed in its store (the service's background work waits for it)."""
-        try:
-            admin.get_config(self.ctx)
-        except Conflict:
-            return False
-        return True
 
     def cycles_balance(self) -> int:
         """The factory's cycles balance on the IC (its cycles-ledger account)."""
