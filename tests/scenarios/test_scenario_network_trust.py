@@ -9,12 +9,13 @@ import pytest
 from canister_factory.bootstrap import Network, open_app
 from canister_factory.ic.edge import IcCertificateError
 from canister_factory.ic.network import NetworkManagement
+from canister_factory.interface import bind
 from icp_client.identity import generate_identity
 from icp_local import LocalIc
 from icp_local.db import IcDatabase
 from icp_local.front import generate_front_keys, running_front
 from tests.scenarios._helpers import T, request, upload
-from tests.support.backends import BoundFactory, open_backend
+from tests.support.backends import open_backend
 from tests.support.wasm_modules import counter_wasm
 
 
@@ -39,7 +40,7 @@ def test_a_front_signing_with_another_root_key_is_not_believed(tmp_path: Path) -
                 admin = generate_identity()
                 app.deploy(admin.principal)
                 engine.mint(app.factory.principal, 100 * T)
-                alice = BoundFactory(app.factory, generate_identity().principal)
+                alice = bind(app.factory, generate_identity().principal)
                 for attempt in (
                     lambda: ic.cycles_balance(),
                     lambda: app.factory.health_check(),

@@ -6,9 +6,10 @@
 - ``network``: ``Factory`` in this process whose IC is the network backend, talking over loopback HTTP to the
   front serving a separate ``LocalIc`` (its own database), certificates verified against the front's root key.
 
-A scenario sees only :class:`Backend`: ``as_caller(identity)`` gives an object with the factory's methods minus
-the caller argument (a ``FactoryClient`` for the HTTP backends, a ``Factory`` bound to the caller otherwise), and
-``ic_*`` read the IC itself (the engine behind the factory), not the factory's idea of it.
+A scenario sees only :class:`Backend`: ``as_caller(identity)`` gives the factory's methods as that caller calls
+them (``canister_factory.interface.FactoryApi``: a ``FactoryClient`` for the HTTP backends, the facade bound to
+the caller otherwise), and ``ic_*`` read the IC itself (the engine behind the factory), not the factory's idea of
+it.
 """
 
 from __future__ import annotations
@@ -17,23 +18,13 @@ import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
 from canister_factory._core.config import InitArg
-from canister_factory._core.model import (
-    CallerStats,
-    CanisterPage,
-    ConfigView,
-    CreateInstallRequest,
-    CreateInstallResponse,
-    FactoryStats,
-    UploadInfo,
-)
 from canister_factory.api import ServiceOptions, create_app
 from canister_factory.bootstrap import App, Network, open_app
 from canister_factory.client import FactoryClient
 from canister_factory.ic.network import NetworkManagement
-from canister_factory.service.factory import Factory
+from canister_factory.interface import FactoryApi, bind
 from icp_client.identity import Identity, generate_identity
 from icp_client.principal import Principal
 from icp_local import LocalIc
@@ -46,91 +37,6 @@ __all__ = ["BACKENDS", "Backend", "FactoryApi", "open_backend"]
 T = 1_000_000_000_000
 DEFAULT_FUNDING = 100 * T
 BACKENDS = ("inproc", "http-sqlite", "http-postgres", "network")
-
-
-class FactoryApi(Protocol):
-    """The factory's methods as one caller sees them (``Factory`` minus ``caller``; ``FactoryClient``)."""
-
-    def create_upload(self) -> int: ...
-    def put_chunk(self, upload_id: int, chunk: bytes, index: int | None = None) -> int: ...
-    def commit_upload(self, upload_id: int, expected_sha256_hex: str) -> str: ...
-    def clear_upload(self, upload_id: int) -> None: ...
-    def get_upload_info(self, upload_id: int) -> UploadInfo: ...
-    def create_and_install_with(self, request: CreateInstallRequest) -> CreateInstallResponse: ...
-    def list_my_canisters(self, cursor: int | None = None, limit: int | None = None) -> CanisterPage: ...
-    def list_canisters(self, cursor: int | None = None, limit: int | None = None) -> CanisterPage: ...
-    def set_emergency_stop(self, stopped: bool) -> None: ...
-    def set_allowlist(self, allowlist: list[Principal] | None) -> None: ...
-    def add_admin(self, principal: Principal) -> None: ...
-    def remove_admin(self, principal: Principal) -> None: ...
-    def cleanup_expired_uploads_manual(self) -> int: ...
-    def get_config(self) -> ConfigView: ...
-    def my_stats(self) -> CallerStats: ...
-    def get_factory_stats(self) -> FactoryStats: ...
-    def health_check(self) -> str: ...
-    def version(self) -> str: ...
-
-
-class BoundFactory:
-    """``Factory`` with the caller bound: the same methods and signatures as ``FactoryClient``."""
-
-    def __init__(self, factory: Factory, caller: Principal) -> None:
-        self._factory = factory
-        self.principal = caller
-
-    def create_upload(self) -> int:
-        return self._factory.create_upload(self.principal)
-
-    def put_chunk(self, upload_id: int, chunk: bytes, index: int | None = None) -> int:
-        return self._factory.put_chunk(self.principal, upload_id, chunk, index)
-
-    def commit_upload(self, upload_id: int, expected_sha256_hex: str) -> str:
-        return self._factory.commit_upload(self.principal, upload_id, expected_sha256_hex)
-
-    def clear_upload(self, upload_id: int) -> None:
-        self._factory.clear_upload(self.principal, upload_id)
-
-    def get_upload_info(self, upload_id: int) -> UploadInfo:
-        return self._factory.get_upload_info(self.principal, upload_id)
-
-    def create_and_install_with(self, request: CreateInstallRequest) -> CreateInstallResponse:
-        return self._factory.create_and_install_with(self.principal, request)
-
-    def list_my_canisters(self, cursor: int | None = None, limit: int | None = None) -> CanisterPage:
-        return self._factory.list_my_canisters(self.principal, cursor, limit)
-
-    def list_canisters(self, cursor: int | None = None, limit: int | None = None) -> CanisterPage:
-        return self._factory.list_canisters(self.principal, cursor, limit)
-
-    def set_emergency_stop(self, stopped: bool) -> None:
-        self._factory.set_emergency_stop(self.principal, stopped)
-
-    def set_allowlist(self, allowlist: list[Principal] | None) -> None:
-        self._factory.set_allowlist(self.principal, allowlist)
-
-    def add_admin(self, principal: Principal) -> None:
-        self._factory.add_admin(self.principal, principal)
-
-    def remove_admin(self, principal: Principal) -> None:
-        self._factory.remove_admin(self.principal, principal)
-
-    def cleanup_expired_uploads_manual(self) -> int:
-        return self._factory.cleanup_expired_uploads_manual(self.principal)
-
-    def get_config(self) -> ConfigView:
-        return self._factory.get_config()
-
-    def my_stats(self) -> CallerStats:
-        return self._factory.my_stats(self.principal)
-
-    def get_factory_stats(self) -> FactoryStats:
-        return self._factory.get_factory_stats()
-
-    def health_check(self) -> str:
-        return self._factory.health_check()
-
-    def version(self) -> str:
-        return self._factory.version()
 
 
 @dataclass
@@ -156,7 +62,7 @@ class Backend:
     def as_caller(self, identity: Identity) -> FactoryApi:
         """The factory's methods as ``identity`` calls them (signed requests over HTTP where served)."""
         if self.url is None:
-            return BoundFactory(self.app.factory, identity.principal)
+            return bind(self.app.factory, identity.principal)
         return self._stack.enter_context(FactoryClient(self.url, identity, timeout=120))
 
     def as_admin(self) -> FactoryApi:

@@ -22,9 +22,11 @@ from canister_factory.api import errors
 from canister_factory.api.deps import Services
 from canister_factory.api.limits import MAX_JSON_BODY, BodyLimit
 from canister_factory.api.metrics import Metrics, RequestCounter
-from canister_factory.api.routes import admin, canisters, public, uploads
+from canister_factory.api.routes import ops
+from canister_factory.api.routes.methods import method_router
 from canister_factory.bootstrap import App
 from canister_factory.store.nonces import NonceStore
+from icp_client.errors import InvalidInput
 
 log = logging.getLogger("canister_factory.api")
 
@@ -76,12 +78,13 @@ def create_app(source: AppSource, options: ServiceOptions | None = None) -> Fast
     )
     if isinstance(source, App):
         api.state.services = _services(source, options, metrics)
-    api.add_exception_handler(FactoryError, errors.factory_error_handler)
+    for handled in (FactoryError, InvalidInput):
+        api.add_exception_handler(handled, errors.factory_error_handler)
     api.add_exception_handler(RequestValidationError, errors.validation_error_handler)
     api.add_exception_handler(StarletteHTTPException, errors.http_error_handler)
     api.add_exception_handler(Exception, errors.unexpected_error_handler)
-    for router in (uploads.router, canisters.router, admin.router, public.router):
-        api.include_router(router)
+    api.include_router(method_router())
+    api.include_router(ops.router)
     metrics.declare_routes(_served_routes(api))
     api.add_middleware(BodyLimit, json_cap=options.max_json_bytes)
     api.add_middleware(RequestCounter, metrics=metrics)

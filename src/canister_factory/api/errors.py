@@ -1,5 +1,9 @@
 """The HTTP face's one translation of errors: ``FactoryError`` subclasses to status codes and a JSON body.
 
+``create_app`` routes ``FactoryError`` and ``icp_client.errors.InvalidInput`` here (``interface.face_error``
+says what a face reports for each), FastAPI's validation and Starlette's routing errors, and anything else (a
+bug) to a 500 without a traceback.
+
 Every error reply is ``{"error": <message>, "code": <code>}``; the message is the reference's text where it had
 one (``Admin access required``, ...), the code is the error class's stable ``code``. An ``IcReject`` adds its
 ``reject_code``, ``reject_message`` and ``error_code``.
@@ -28,6 +32,7 @@ from canister_factory._core.errors import (
     PermissionDenied,
     Unauthenticated,
 )
+from canister_factory.interface import face_error
 
 log = logging.getLogger("canister_factory.api")
 
@@ -83,11 +88,13 @@ def error_response(exc: FactoryError) -> JSONResponse:
 
 
 async def factory_error_handler(_: Request, exc: Exception) -> JSONResponse:
-    """The one handler: every ``FactoryError`` raised by a route or dependency becomes its JSON reply."""
-    assert isinstance(exc, FactoryError)
-    if status_of(exc) >= 500:
-        log.warning("request failed: %s: %s", exc.code, exc.message)
-    return error_response(exc)
+    """The one handler: every ``FactoryError`` raised by a route or dependency becomes its JSON reply, and so
+    does what ``interface.face_error`` makes one of (an ``icp_client`` ``InvalidInput`` from the caller's input)."""
+    error = face_error(exc)
+    assert error is not None, exc
+    if status_of(error) >= 500:
+        log.warning("request failed: %s: %s", error.code, error.message)
+    return error_response(error)
 
 
 async def validation_error_handler(_: Request, exc: Exception) -> JSONResponse:

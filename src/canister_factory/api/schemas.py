@@ -1,20 +1,33 @@
-"""Request bodies as Pydantic models: they validate input and describe it in ``/openapi.json``.
+"""The HTTP face's JSON vocabulary as Pydantic models: they validate input and describe it in ``/openapi.json``.
 
-Replies are built by ``canister_factory.client.wire`` (shared with the client), described by the models at the
-end. Natural numbers that can pass 2^53 are accepted as decimal strings (or JSON integers) and always returned as
-decimal strings.
+The routes (``routes/methods.py``) are built from the interface table; this module says how their parameters
+and results look in HTTP, by parameter name and by type: path and query parameters, request bodies, replies.
+Replies are built by ``canister_factory.client.wire`` (shared with the client), described by the models here.
+A method whose parameters or result have no entry gets a model made from their Python types (``body_model``,
+``reply_model``). Natural numbers that can pass 2^53 are accepted as decimal strings (or JSON integers) and
+always returned as decimal strings.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import types
+import typing
+from typing import Annotated, Any, Literal
 
-from fastapi import Path
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from fastapi import Path, Query
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, create_model
 
 from canister_factory._core.config import NAT32_MAX, NAT64_MAX
 from canister_factory._core.errors import InvalidArgument
-from canister_factory._core.model import CreateInstallRequest
+from canister_factory._core.model import (
+    CallerStats,
+    CanisterPage,
+    ConfigView,
+    CreateInstallRequest,
+    CreateInstallResponse,
+    FactoryStats,
+    UploadInfo,
+)
 from canister_factory.client.wire import parse_hex, parse_mode, parse_nat, parse_principal_text
 from icp_client.principal import Principal
 
@@ -34,6 +47,8 @@ NatString = Annotated[
 PrincipalText = Annotated[str, Field(description="a principal in text form", examples=["2vxsx-fae"])]
 UploadId = Annotated[int, Path(ge=0, le=NAT64_MAX, description="an upload id (nat64)")]
 ChunkIndex = Annotated[int, Path(ge=0, le=NAT32_MAX, description="the chunk's index (nat32), from 0")]
+Cursor = Annotated[int | None, Query(ge=0, le=NAT64_MAX, description="next_cursor from the previous page")]
+Limit = Annotated[int | None, Query(ge=1, le=1000)]
 
 
 class _Body(BaseModel):
@@ -46,7 +61,14 @@ class CommitBody(_Body):
     expected_sha256_hex: str = Field(description="the SHA-256 of the whole module, hex (either case)")
 
 
-class CreateBody(_Body):
+class RecordBody(_Body):
+    """A body that is one record of the interface, whole."""
+
+    def to_record(self) -> object:
+        raise NotImplementedError
+
+
+class CreateBody(RecordBody):
     upload_id: int = Field(ge=0, le=NAT64_MAX)
     init_arg: str = Field("", description="the install argument (Candid bytes), hex")
     mode: Literal["Install", "Reinstall", "Upgrade"] = "Install"
@@ -58,7 +80,7 @@ class CreateBody(_Body):
     )
     idempotency_key: str | None = Field(None, max_length=128)
 
-    def to_request(self) -> CreateInstallRequest:
+    def to_record(self) -> CreateInstallRequest:
         """The service's request record.
 
         Raises:
@@ -87,11 +109,6 @@ class EmergencyStopBody(_Body):
 class AllowlistBody(_Body):
     allowlist: list[PrincipalText] | None = Field(description="null lets every caller in")
 
-    def principals(self) -> list[Principal] | None:
-        if self.allowlist is None:
-            return None
-        return [parse_principal_text(p, "allowlist") for p in self.allowlist]
-
 
 class AdminBody(_Body):
     principal: PrincipalText
@@ -103,6 +120,9 @@ class AdminBody(_Body):
 class ErrorReply(BaseModel):
     error: str = Field(description="the reference's error text")
     code: str = Field(description="stable machine-readable code, e.g. permission_denied")
+    reject_code: int | None = Field(None, description="with code ic_reject: the IC's reject code")
+    reject_message: str | None = Field(None, description="with code ic_reject: the IC's reject message")
+    error_code: str | None = Field(None, description="with code ic_reject: the IC's error code, e.g. IC0503")
 
 
 class UploadIdReply(BaseModel):
@@ -189,3 +209,105 @@ class VersionReply(BaseModel):
 
 class RemovedReply(BaseModel):
     removed: int
+
+
+# --- the vocabulary, by parameter name and by type ----------------------------------------------------------------
+
+PATH_PARAMS: dict[str, Any] = {"upload_id": UploadId, "index": ChunkIndex, "principal": str}
+QUERY_PARAMS: dict[str, Any] = {"cursor": Cursor, "limit": Limit}
+FIELD_BODIES: dict[str, type[BaseModel]] = {
+    "commit_upload": CommitBody,
+    "set_emergency_stop": EmergencyStopBody,
+    "set_allowlist": AllowlistBody,
+    "add_admin": AdminBody,
+}
+"""A method's JSON body (fields named like its parameters), by method name."""
+RECORD_BODIES: dict[type, type[RecordBody]] = {CreateInstallRequest: CreateBody}
+"""A record sent as a whole body, by type."""
+KEY_REPLIES: dict[str, type[BaseModel]] = {
+    "upload_id": UploadIdReply,
+    "total_len": TotalLenReply,
+    "sha256_hex": CommitReply,
+    "removed": RemovedReply,
+    "status": TextReply,
+    "version": VersionReply,
+}
+"""The reply ``{key: value}`` of a single-valued result, by key."""
+RECORD_REPLIES: dict[type, type[BaseModel]] = {
+    UploadInfo: UploadInfoReply,
+    CreateInstallResponse: CreateReply,
+    CanisterPage: CanisterPageReply,
+    ConfigView: ConfigReply,
+    FactoryStats: FactoryStatsReply,
+    CallerStats: CallerStatsReply,
+}
+
+
+def path_param(name: str, hint: Any) -> Any:
+    """The annotation of a path parameter."""
+    return PATH_PARAMS.get(name) or (Annotated[int, Path(ge=0, le=NAT64_MAX)] if hint is int else str)
+
+
+def query_param(name: str, hint: Any) -> Any:
+    """The annotation of a query parameter (always optional)."""
+    return QUERY_PARAMS.get(name) or Annotated[json_type(hint) | None, Query()]
+
+
+def body_model(method: str, fields: dict[str, tuple[Any, Any]]) -> type[BaseModel]:
+    """The JSON body of ``method``: its model here, or one made from ``fields`` (name: (type, default))."""
+    if method in FIELD_BODIES:
+        return FIELD_BODIES[method]
+    made = {name: (json_type(hint), default) for name, (hint, default) in fields.items()}
+    return create_model(f"{_camel(method)}Body", __base__=_Body, **made)  # type: ignore[call-overload, no-any-return]
+
+
+def record_body(hint: Any) -> type[RecordBody]:
+    """The model of a record sent as a whole body.
+
+    Raises:
+        TypeError: the record has no body model here.
+    """
+    if hint not in RECORD_BODIES:
+        raise TypeError(f"no JSON body model for {hint!r}: add one to api/schemas.py's RECORD_BODIES")
+    return RECORD_BODIES[hint]
+
+
+def reply_model(key: str | None, hint: Any) -> Any:
+    """The model of a reply: ``{key: value}`` for a single value, or the record's.
+
+    Raises:
+        TypeError: a record without a reply model here.
+    """
+    if key is not None:
+        made: dict[str, Any] = {key: (json_type(hint), ...)}
+        return KEY_REPLIES.get(key) or create_model(f"{_camel(key)}Reply", **made)
+    if hint in RECORD_REPLIES:
+        return RECORD_REPLIES[hint]
+    if typing.get_origin(hint) is dict:
+        return hint
+    raise TypeError(f"no reply model for {hint!r}: add one to api/schemas.py's RECORD_REPLIES")
+
+
+def json_type(hint: Any) -> Any:
+    """The JSON-side type of a parameter or result type (principals as text, bytes as hex).
+
+    Raises:
+        TypeError: a type with no JSON form here.
+    """
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        inner = [json_type(a) for a in args if a is not type(None)]
+        return typing.Union[(*inner, None)]
+    if origin in (list, tuple):
+        return list[json_type(args[0])]  # type: ignore[misc]
+    if hint is Principal:
+        return PrincipalText
+    if hint is bytes:
+        return Annotated[str, Field(description="hex")]
+    if hint in (int, str, bool):
+        return hint
+    raise TypeError(f"no JSON form for {hint!r} in api/schemas.py")
+
+
+def _camel(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_"))

@@ -85,7 +85,7 @@ def deploy(
         s.as_json,
         {
             "factory_principal": app.factory.principal,
-            "factory_cycles_balance": app.factory.ctx.ic.cycles_balance(),
+            "factory_cycles_balance": app.factory.cycles_balance(),
             "state": str(s.database or s.state_dir),
             "network": app.network.name,
         },
@@ -110,7 +110,7 @@ def top_up(s: Session, cycles: int) -> None:
     app = s.app
     app.require_admin(s.caller)
     app.fund(cycles)
-    emit(s.as_json, {"factory_cycles_balance": app.factory.ctx.ic.cycles_balance()})
+    emit(s.as_json, {"factory_cycles_balance": app.factory.cycles_balance()})
 
 
 @cli.command("set-emergency-stop")
@@ -122,7 +122,7 @@ def set_emergency_stop(s: Session, stopped: bool) -> None:
     \b
     Example: canister-factory set-emergency-stop true
     """
-    s.factory.set_emergency_stop(s.caller, stopped)
+    s.api.set_emergency_stop(stopped)
     emit(s.as_json, {})
 
 
@@ -140,7 +140,7 @@ def set_allowlist(s: Session, principals: tuple[Principal, ...], open_to_all: bo
         raise InvalidArgument("allowlist: give principals or --none, not both")
     if not open_to_all and not principals:
         raise InvalidArgument("allowlist: give at least one principal, or --none to allow everyone")
-    s.factory.set_allowlist(s.caller, None if open_to_all else list(principals))
+    s.api.set_allowlist(None if open_to_all else list(principals))
     emit(s.as_json, {})
 
 
@@ -153,7 +153,7 @@ def add_admin(s: Session, principal: Principal) -> None:
     \b
     Example: canister-factory add-admin rrkah-fqaaa-aaaaa-aaaaq-cai
     """
-    s.factory.add_admin(s.caller, principal)
+    s.api.add_admin(principal)
     emit(s.as_json, {})
 
 
@@ -166,7 +166,7 @@ def remove_admin(s: Session, principal: Principal) -> None:
     \b
     Example: canister-factory remove-admin rrkah-fqaaa-aaaaa-aaaaq-cai
     """
-    s.factory.remove_admin(s.caller, principal)
+    s.api.remove_admin(principal)
     emit(s.as_json, {})
 
 
@@ -178,7 +178,7 @@ def cleanup_expired_uploads_manual(s: Session) -> None:
     \b
     Example: canister-factory --json cleanup-expired-uploads-manual
     """
-    emit(s.as_json, {"removed": s.factory.cleanup_expired_uploads_manual(s.caller)})
+    emit(s.as_json, {"removed": s.api.cleanup_expired_uploads_manual()})
 
 
 @cli.command("get-config")
@@ -189,7 +189,7 @@ def get_config(s: Session) -> None:
     \b
     Example: canister-factory --json get-config
     """
-    emit(s.as_json, fields_of(s.factory.get_config()))
+    emit(s.as_json, fields_of(s.api.get_config()))
 
 
 @cli.command("my-stats")
@@ -200,7 +200,7 @@ def my_stats(s: Session) -> None:
     \b
     Example: canister-factory --identity alice.pem my-stats
     """
-    emit(s.as_json, fields_of(s.factory.my_stats(s.caller)))
+    emit(s.as_json, fields_of(s.api.my_stats()))
 
 
 @cli.command("get-factory-stats")
@@ -211,7 +211,7 @@ def get_factory_stats(s: Session) -> None:
     \b
     Example: canister-factory --json get-factory-stats
     """
-    emit(s.as_json, fields_of(s.factory.get_factory_stats()))
+    emit(s.as_json, fields_of(s.api.get_factory_stats()))
 
 
 @cli.command("health-check")
@@ -222,7 +222,7 @@ def health_check(s: Session) -> None:
     \b
     Example: canister-factory health-check
     """
-    emit(s.as_json, {"health": s.factory.health_check()})
+    emit(s.as_json, {"health": s.api.health_check()})
 
 
 @cli.command("version")

@@ -39,7 +39,7 @@ def call(s: Session, method: str, args: str) -> None:
       canister-factory call set_emergency_stop '(true)'
     """
     values = interface.parse_args(method, args)
-    results = interface.call(s.factory, s.caller, method, values)
+    results = interface.call(s.api, method, values)
     if s.as_json:
         click.echo(json.dumps(interface.results_json(method, results)))
     else:

@@ -72,7 +72,7 @@ def create_and_install_with(
         canister_id=canister_id,
         idempotency_key=idempotency_key,
     )
-    emit(s.as_json, fields_of(s.factory.create_and_install_with(s.caller, request)))
+    emit(s.as_json, fields_of(s.api.create_and_install_with(request)))
 
 
 def _init_arg(
@@ -81,7 +81,7 @@ def _init_arg(
     if sum(x is not None for x in (hex_text, path, candid_text)) > 1:
         raise InvalidArgument("init_arg: give one of --init-arg-hex, --init-arg-file and --init-arg-candid")
     if candid_text is not None:
-        return encode_init_arg(candid_text, s.factory.module_bytes(s.caller, upload_id))
+        return encode_init_arg(candid_text, s.module_bytes(upload_id))
     if path is not None:
         return path.read_bytes()
     if hex_text is None:
@@ -102,7 +102,7 @@ def list_my_canisters(s: Session, cursor: int | None, limit: int | None) -> None
     \b
     Example: canister-factory --json list-my-canisters --limit 10
     """
-    page = s.factory.list_my_canisters(s.caller, cursor, limit)
+    page = s.api.list_my_canisters(cursor, limit)
     emit(s.as_json, {"canisters": list(page.canisters), "next_cursor": page.next_cursor})
 
 
@@ -116,7 +116,7 @@ def list_canisters(s: Session, cursor: int | None, limit: int | None) -> None:
     \b
     Example: canister-factory list-canisters
     """
-    page = s.factory.list_canisters(s.caller, cursor, limit)
+    page = s.api.list_canisters(cursor, limit)
     emit(s.as_json, {"canisters": list(page.canisters), "next_cursor": page.next_cursor})
 
 

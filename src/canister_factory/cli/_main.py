@@ -19,6 +19,7 @@ import click
 from canister_factory._core.errors import CallerError, FactoryError, FactoryFault, IcError
 from canister_factory._version import __version__
 from canister_factory.cli._session import Session
+from canister_factory.interface import face_error
 from icp_client.principal import Principal, PrincipalError
 
 EXIT_REFUSED = 1
@@ -57,8 +58,10 @@ PRINCIPAL = PrincipalType()
 class FactoryGroup(click.Group):
     """Accepts ``create_upload`` for ``create-upload``; every failure is one line on stderr and an exit status.
 
-    ``FactoryError`` exits with its status (1, 3, 4); click's usage errors with 2; anything unexpected (a bug,
-    an OS error) with 3 and its one-line description, never a traceback (``CANISTER_FACTORY_DEBUG=1`` shows it).
+    The CLI's one translation of errors: a ``FactoryError`` (or what ``interface.face_error`` makes one of, such
+    as an ``icp_client`` ``InvalidInput`` from the caller's input) exits with its status (1, 3, 4); click's usage
+    errors with 2; anything unexpected (a bug, an OS error) with 3 and its one-line description, never a
+    traceback (``CANISTER_FACTORY_DEBUG=1`` shows it).
     """
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
@@ -86,13 +89,15 @@ class FactoryGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except FactoryError as exc:
-            _report(ctx, exc.message, exc.code, exit_status(exc))
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
-        except Exception as exc:  # the last resort: one line, no traceback
+        except Exception as exc:
+            error = face_error(exc)
+            if error is not None:
+                _report(ctx, error.message, error.code, exit_status(error))
             if os.environ.get("CANISTER_FACTORY_DEBUG"):
                 raise
+            # the last resort: one line, no traceback
             _report(ctx, f"unexpected {type(exc).__name__}: {exc}", "internal_error", EXIT_FACTORY)
         finally:
             session = ctx.find_object(Session)

@@ -10,9 +10,8 @@ import click
 
 from canister_factory._core.errors import InvalidArgument
 from canister_factory.bootstrap import App, Network, default_state_dir, open_app
-from canister_factory.cli._remote import RemoteFactory
 from canister_factory.client import FactoryClient
-from canister_factory.service.factory import FactoryApi
+from canister_factory.interface import FactoryApi, bind
 from icp_client.errors import InvalidInput
 from icp_client.identity import Identity, load_identity_pem, load_or_create_identity
 from icp_client.principal import Principal
@@ -37,7 +36,7 @@ class Session:
     url: str | None = None
     provisional: bool = False
     _app: App | None = field(default=None, repr=False)
-    _remote: RemoteFactory | None = field(default=None, repr=False)
+    _remote: FactoryClient | None = field(default=None, repr=False)
     _identity: Identity | None = field(default=None, repr=False)
 
     @property
@@ -45,13 +44,26 @@ class Session:
         return self.state or default_state_dir()
 
     @property
-    def factory(self) -> FactoryApi:
-        """The factory: opened in process, or the service at ``--url``."""
+    def api(self) -> FactoryApi:
+        """The factory's methods as this session's caller calls them: in process, or signed to ``--url``."""
         if self.url is None:
-            return self.app.factory
+            return bind(self.app.factory, self.caller)
         if self._remote is None:
-            self._remote = RemoteFactory(FactoryClient(self.url, self.identity))
+            self._remote = FactoryClient(self.url, self.identity)
         return self._remote
+
+    def module_bytes(self, upload_id: int) -> bytes:
+        """The module of one of the caller's committed uploads (its metadata types ``--init-arg-candid``).
+
+        Raises:
+            InvalidArgument: with ``--url``: the service does not send modules.
+        """
+        if self.url is not None:
+            raise InvalidArgument(
+                "--init-arg-candid needs the module's metadata, which the service does not send; "
+                "use --init-arg-hex with --url"
+            )
+        return self.app.factory.module_bytes(self.caller, upload_id)
 
     @property
     def app(self) -> App:

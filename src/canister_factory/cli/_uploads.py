@@ -27,7 +27,7 @@ def create_upload(s: Session) -> None:
     \b
     Example: canister-factory create-upload
     """
-    emit(s.as_json, {"upload_id": s.factory.create_upload(s.caller)})
+    emit(s.as_json, {"upload_id": s.api.create_upload()})
 
 
 @cli.command("put-chunk")
@@ -44,7 +44,7 @@ def put_chunk(s: Session, upload_id: int, file: BinaryIO, index: int | None) -> 
     Example: canister-factory put-chunk 1 part0.bin --index 0
     """
     data = file.read(MAX_CHUNK_SIZE + 1)
-    emit(s.as_json, {"total_len": s.factory.put_chunk(s.caller, upload_id, data, index)})
+    emit(s.as_json, {"total_len": s.api.put_chunk(upload_id, data, index)})
 
 
 @cli.command("commit-upload")
@@ -57,7 +57,7 @@ def commit_upload(s: Session, upload_id: int, sha256_hex: str) -> None:
     \b
     Example: canister-factory commit-upload 1 $(sha256sum counter.wasm | cut -d' ' -f1)
     """
-    emit(s.as_json, {"sha256_hex": s.factory.commit_upload(s.caller, upload_id, sha256_hex)})
+    emit(s.as_json, {"sha256_hex": s.api.commit_upload(upload_id, sha256_hex)})
 
 
 @cli.command("clear-upload")
@@ -69,7 +69,7 @@ def clear_upload(s: Session, upload_id: int) -> None:
     \b
     Example: canister-factory clear-upload 1
     """
-    s.factory.clear_upload(s.caller, upload_id)
+    s.api.clear_upload(upload_id)
     emit(s.as_json, {})
 
 
@@ -82,7 +82,7 @@ def get_upload_info(s: Session, upload_id: int) -> None:
     \b
     Example: canister-factory get-upload-info 1
     """
-    emit(s.as_json, fields_of(s.factory.get_upload_info(s.caller, upload_id)))
+    emit(s.as_json, fields_of(s.api.get_upload_info(upload_id)))
 
 
 @cli.command("upload")
@@ -95,18 +95,18 @@ def upload(s: Session, wasm_file: Path, chunk_size: int) -> None:
     \b
     Example: canister-factory upload counter.wasm
     """
-    factory, caller = s.factory, s.caller
+    api = s.api
     size = wasm_file.stat().st_size
-    upload_id = factory.create_upload(caller)
+    upload_id = api.create_upload()
     digest = hashlib.sha256()
     with wasm_file.open("rb") as f, _progress(size) as bar:
         index = 0
         while chunk := f.read(chunk_size):
             digest.update(chunk)
-            factory.put_chunk(caller, upload_id, chunk, index)
+            api.put_chunk(upload_id, chunk, index)
             bar.update(len(chunk))
             index += 1
-    sha = factory.commit_upload(caller, upload_id, digest.hexdigest())
+    sha = api.commit_upload(upload_id, digest.hexdigest())
     emit(s.as_json, {"upload_id": upload_id, "sha256_hex": sha, "total_len": size})
 
 

@@ -16,16 +16,8 @@ from canister_factory import auth
 from canister_factory._core import errors
 from canister_factory._core.config import MAX_CHUNK_SIZE
 from canister_factory._core.errors import FactoryError, FactoryFault, IcReject
-from canister_factory._core.model import (
-    CallerStats,
-    CanisterPage,
-    ConfigView,
-    CreateInstallRequest,
-    CreateInstallResponse,
-    FactoryStats,
-    UploadInfo,
-)
 from canister_factory.client import wire
+from canister_factory.interface import FactoryApi, Method
 from icp_client.identity import AnonymousIdentity, Identity
 from icp_client.principal import Principal
 
@@ -73,11 +65,12 @@ def error_from_reply(status: int, body: Mapping[str, Any]) -> FactoryError:
     return error
 
 
-class FactoryClient:
+class FactoryClient(FactoryApi):
     """A signed HTTP client for one factory service and one caller identity.
 
-    Each method mirrors ``canister_factory.service.factory.Factory`` (without the ``caller`` argument: the
-    caller is ``identity``), returns the same records and raises the same ``FactoryError`` subclasses.
+    It has every method of the interface table (``canister_factory.interface.FactoryApi``: the facade's methods
+    without the ``caller`` argument, the caller being ``identity``), built from the table's routes; it returns
+    the same records and raises the same ``FactoryError`` subclasses as the facade.
     Use it as a context manager, or call :meth:`close`.
 
     Every request is signed for the factory at ``url`` (its ``@authority``), so no other factory accepts it;
@@ -186,28 +179,31 @@ class FactoryClient:
         except httpx.HTTPError as exc:
             raise ServiceUnreachable(f"cannot reach the factory service at {request.url}: {exc}") from exc
 
-    # --- uploads ------------------------------------------------------------------------------------------------
+    # --- the table's methods ----------------------------------------------------------------------------------
 
-    def create_upload(self) -> int:
-        return int(self.request("POST", "/v1/uploads")["upload_id"])
+    def _invoke(self, method: Method[Any, Any], arguments: dict[str, Any]) -> Any:
+        """One table method over HTTP: the route that carries these arguments, signed unless public."""
+        route = method.route_for(arguments)
+        placement = method.placement(route)
+        path = route.path.format(**{p: _path_segment(method, p, arguments[p]) for p in placement.path})
+        params = {p: wire.to_json(arguments[p], method.hints[p]) for p in placement.query}
+        json_body: Any = None
+        if placement.record is not None:
+            json_body = wire.to_json(arguments[placement.record], method.hints[placement.record])
+        elif placement.fields:
+            json_body = {p: wire.to_json(arguments[p], method.hints[p]) for p in placement.fields}
+        content = None if placement.raw is None else bytes(arguments[placement.raw])
+        reply = self.request(
+            route.verb,
+            path,
+            json_body=json_body,
+            content=content,
+            params=params,
+            sign=method.auth.takes_caller,
+        )
+        return _result(method, reply)
 
-    def put_chunk(self, upload_id: int, chunk: bytes, index: int | None = None) -> int:
-        """Add a chunk (at ``index``, so a retry does not duplicate it); returns the total length so far."""
-        if index is None:
-            reply = self.request("POST", f"/v1/uploads/{upload_id}/chunks", content=bytes(chunk))
-        else:
-            reply = self.request("PUT", f"/v1/uploads/{upload_id}/chunks/{index}", content=bytes(chunk))
-        return int(reply["total_len"])
-
-    def commit_upload(self, upload_id: int, expected_sha256_hex: str) -> str:
-        body = {"expected_sha256_hex": expected_sha256_hex}
-        return str(self.request("POST", f"/v1/uploads/{upload_id}/commit", json_body=body)["sha256_hex"])
-
-    def clear_upload(self, upload_id: int) -> None:
-        self.request("DELETE", f"/v1/uploads/{upload_id}")
-
-    def get_upload_info(self, upload_id: int) -> UploadInfo:
-        return wire.upload_info_from_json(self.request("GET", f"/v1/uploads/{upload_id}"))
+    # --- more than one call, or no caller's method ------------------------------------------------------------
 
     def upload(self, module: bytes | str | Path, *, chunk_size: int = MAX_CHUNK_SIZE) -> Uploaded:
         """Upload a whole module (bytes or a file path) in indexed chunks and commit it."""
@@ -219,57 +215,21 @@ class FactoryClient:
         digest = self.commit_upload(upload_id, hashlib.sha256(data).hexdigest())
         return Uploaded(upload_id=upload_id, sha256_hex=digest, total_len=total)
 
-    # --- canisters ----------------------------------------------------------------------------------------------
-
-    def create_and_install_with(self, request: CreateInstallRequest) -> CreateInstallResponse:
-        reply = self.request("POST", "/v1/canisters", json_body=wire.create_request_to_json(request))
-        return wire.create_response_from_json(reply)
-
-    def list_my_canisters(self, cursor: int | None = None, limit: int | None = None) -> CanisterPage:
-        reply = self.request("GET", "/v1/canisters/mine", params={"cursor": cursor, "limit": limit})
-        return wire.canister_page_from_json(reply)
-
-    def list_canisters(self, cursor: int | None = None, limit: int | None = None) -> CanisterPage:
-        reply = self.request("GET", "/v1/canisters", params={"cursor": cursor, "limit": limit})
-        return wire.canister_page_from_json(reply)
-
-    # --- admin --------------------------------------------------------------------------------------------------
-
-    def set_emergency_stop(self, stopped: bool) -> None:
-        self.request("PUT", "/v1/admin/emergency-stop", json_body={"stopped": stopped})
-
-    def set_allowlist(self, allowlist: list[Principal] | None) -> None:
-        body = {"allowlist": None if allowlist is None else [p.to_text() for p in allowlist]}
-        self.request("PUT", "/v1/admin/allowlist", json_body=body)
-
-    def add_admin(self, principal: Principal) -> None:
-        self.request("POST", "/v1/admin/admins", json_body={"principal": principal.to_text()})
-
-    def remove_admin(self, principal: Principal) -> None:
-        self.request("DELETE", f"/v1/admin/admins/{principal.to_text()}")
-
-    def cleanup_expired_uploads_manual(self) -> int:
-        return int(self.request("POST", "/v1/admin/cleanup")["removed"])
-
     def reconcile(self) -> dict[str, int]:
+        """Admin only: finish or undo the creations that a stopped process left unfinished; counts by outcome."""
         return {str(k): int(v) for k, v in self.request("POST", "/v1/admin/reconcile").items()}
 
-    # --- queries ------------------------------------------------------------------------------------------------
 
-    def get_config(self) -> ConfigView:
-        return wire.config_from_json(self.request("GET", "/v1/config", sign=False))
+def _path_segment(method: Method[Any, Any], param: str, value: Any) -> str:
+    return str(wire.to_json(value, method.hints[param]))
 
-    def my_stats(self) -> CallerStats:
-        return wire.caller_stats_from_json(self.request("GET", "/v1/my-stats"))
 
-    def get_factory_stats(self) -> FactoryStats:
-        return wire.factory_stats_from_json(self.request("GET", "/v1/stats", sign=False))
-
-    def health_check(self) -> str:
-        return str(self.request("GET", "/v1/health", sign=False)["status"])
-
-    def version(self) -> str:
-        return str(self.request("GET", "/v1/version", sign=False)["version"])
+def _result(method: Method[Any, Any], reply: Any) -> Any:
+    if method.returns is type(None):
+        return None
+    if method.result is not None:
+        return wire.from_json(reply[method.result], method.returns, method.result)
+    return wire.from_json(reply, method.returns, method.name)
 
 
 def _decode(response: httpx.Response) -> Any:

@@ -11,7 +11,9 @@ Shared by the service (which encodes replies and decodes nothing here but reques
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import types
+import typing
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from canister_factory._core.errors import InvalidArgument
@@ -270,3 +272,80 @@ def canister_page_from_json(data: Mapping[str, Any]) -> CanisterPage:
         canisters=tuple(canister_record_from_json(r) for r in data["canisters"]),
         next_cursor=data["next_cursor"],
     )
+
+
+# --- any value of the interface, by its type -----------------------------------------------------------------------
+
+RECORDS: dict[type, tuple[Callable[[Any], Json], Callable[[Mapping[str, Any]], Any] | None]] = {
+    UploadInfo: (upload_info_to_json, upload_info_from_json),
+    CreateInstallRequest: (create_request_to_json, None),
+    CreateInstallResponse: (create_response_to_json, create_response_from_json),
+    CallerStats: (caller_stats_to_json, caller_stats_from_json),
+    FactoryStats: (factory_stats_to_json, factory_stats_from_json),
+    ConfigView: (config_to_json, config_from_json),
+    CanisterRecord: (canister_record_to_json, canister_record_from_json),
+    CanisterPage: (canister_page_to_json, canister_page_from_json),
+}
+"""Each record's JSON codec: to JSON, and from JSON (None: the client never reads it)."""
+
+
+def to_json(value: Any, hint: Any) -> Any:
+    """A value of the interface's type ``hint`` as JSON: records by their codec, principals as text, bytes as
+    hex, ints and other scalars as they are (outside records, ints are ids, counts and lengths).
+
+    Raises:
+        TypeError: ``hint`` is a type the HTTP API has no JSON form for.
+    """
+    if value is None:
+        return None
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return to_json(value, _some(args))
+    if origin in (list, tuple):
+        return [to_json(v, args[0]) for v in value]
+    if hint is Principal:
+        return value.to_text()
+    if hint is bytes:
+        return value.hex()
+    if hint in (int, str, bool):
+        return value
+    if hint in RECORDS:
+        return RECORDS[hint][0](value)
+    raise TypeError(f"the HTTP API has no JSON form for {hint!r}: add its codec to client/wire.py")
+
+
+def from_json(data: Any, hint: Any, what: str) -> Any:
+    """A JSON value as the interface's type ``hint`` (``what`` names it in errors).
+
+    Raises:
+        InvalidArgument: the value does not fit.
+        TypeError: ``hint`` is a type the HTTP API has no JSON form for.
+    """
+    if data is None:
+        return None
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return from_json(data, _some(args), what)
+    if origin in (list, tuple):
+        if not isinstance(data, list):
+            raise InvalidArgument(f"{what} must be a list")
+        items = [from_json(v, args[0], what) for v in data]
+        return items if origin is list else tuple(items)
+    if hint is Principal:
+        return parse_principal_text(data, what)
+    if hint is bytes:
+        return parse_hex(data, what)
+    if hint in (int, str, bool):
+        return hint(data)
+    decode = RECORDS.get(hint, (None, None))[1]
+    if decode is not None:
+        return decode(data)
+    raise TypeError(f"the HTTP API has no JSON form for {hint!r}: add its codec to client/wire.py")
+
+
+def _some(args: tuple[Any, ...]) -> Any:
+    """The type of ``X | None``."""
+    inner = [a for a in args if a is not type(None)]
+    if len(inner) != 1:
+        raise TypeError(f"the HTTP API has no JSON form for a union of {inner}")
+    return inner[0]

@@ -1,8 +1,11 @@
-"""``Factory``: the factory's methods, one per method of its interface, each taking the caller's principal."""
+"""``Factory``: the facade over the use cases, one method per method of the interface, the caller first.
+
+Its methods are the rows of ``canister_factory.interface``'s table (same names and parameters, the caller's
+principal first unless the method is public), which ``tests/unit/interface/test_interface_coverage.py``
+checks, plus the operations that are no caller's method (deploy, reconcile, the timer's cleanup).
+"""
 
 from __future__ import annotations
-
-from typing import Protocol
 
 from canister_factory._core.config import InitArg, Settings
 from canister_factory._core.model import (
@@ -22,7 +25,10 @@ from icp_client.principal import Principal
 
 
 class Factory:
-    """The use cases over one store and one IC port. Build it with ``canister_factory.bootstrap``."""
+    """The use cases over one store and one IC port. Build it with ``canister_factory.bootstrap``.
+
+    ``canister_factory.interface.bind(factory, caller)`` is the same methods as one caller sees them.
+    """
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -114,36 +120,10 @@ class Factory:
     def version(self) -> str:
         return __version__
 
+    def cycles_balance(self) -> int:
+        """The factory's cycles balance on the IC (its cycles-ledger account)."""
+        return self.ctx.ic.cycles_balance()
+
     def module_bytes(self, caller: Principal, upload_id: int) -> bytes:
         """The module of one of ``caller``'s committed uploads (to read its metadata, e.g. ``candid:args``)."""
         return uploads.module_bytes(self.ctx, caller, upload_id)
-
-
-class FactoryApi(Protocol):
-    """The factory's methods as the faces call them: ``Factory`` in process, or a remote factory over HTTP."""
-
-    def create_upload(self, caller: Principal) -> int: ...
-    def put_chunk(self, caller: Principal, upload_id: int, chunk: bytes, index: int | None = None) -> int: ...
-    def commit_upload(self, caller: Principal, upload_id: int, expected_sha256_hex: str) -> str: ...
-    def clear_upload(self, caller: Principal, upload_id: int) -> None: ...
-    def get_upload_info(self, caller: Principal, upload_id: int) -> UploadInfo: ...
-    def create_and_install_with(
-        self, caller: Principal, request: CreateInstallRequest
-    ) -> CreateInstallResponse: ...
-    def list_my_canisters(
-        self, caller: Principal, cursor: int | None = None, limit: int | None = None
-    ) -> CanisterPage: ...
-    def list_canisters(
-        self, caller: Principal, cursor: int | None = None, limit: int | None = None
-    ) -> CanisterPage: ...
-    def set_emergency_stop(self, caller: Principal, stopped: bool) -> None: ...
-    def set_allowlist(self, caller: Principal, allowlist: list[Principal] | None) -> None: ...
-    def add_admin(self, caller: Principal, principal: Principal) -> None: ...
-    def remove_admin(self, caller: Principal, principal: Principal) -> None: ...
-    def cleanup_expired_uploads_manual(self, caller: Principal) -> int: ...
-    def get_config(self) -> ConfigView: ...
-    def my_stats(self, caller: Principal) -> CallerStats: ...
-    def get_factory_stats(self) -> FactoryStats: ...
-    def health_check(self) -> str: ...
-    def version(self) -> str: ...
-    def module_bytes(self, caller: Principal, upload_id: int) -> bytes: ...

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from canister_factory import auth
+from canister_factory.api import create_app
+from canister_factory.bootstrap import App
 from icp_client.identity import Ed25519Identity, generate_identity
 from tests.integration.api.conftest import Served
 from tests.integration.api.serving import ROOT
@@ -93,3 +95,21 @@ console.log(reply.status, await reply.text());
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == '200 {"upload_id":1}'
+
+
+def test_the_openapi_description_documents_the_errors_the_service_sends() -> None:
+    """Errors are ``{"error", "code"}`` with 4xx/5xx statuses (400 for bad input, never FastAPI's 422)."""
+    spec = create_app(_never_started).openapi()
+    error = {"$ref": "#/components/schemas/ErrorReply"}
+    for path, operations in spec["paths"].items():
+        for verb, operation in operations.items():
+            responses = operation["responses"]
+            assert "422" not in responses, (verb, path)
+            if path not in ("/healthz", "/metrics"):
+                for status in ("4XX", "5XX"):
+                    assert responses[status]["content"]["application/json"]["schema"] == error, (verb, path)
+    assert "HTTPValidationError" not in spec["components"]["schemas"]
+
+
+def _never_started() -> App:
+    raise AssertionError("the description is read without starting the service")

@@ -1,1 +1,1 @@
-"""One router per resource; each route parses, calls one ``Factory`` method, and formats."""
+"""The routes: the factory's methods, built from the interface table (``methods``), and the service's own (``ops``)."""
