@@ -56,6 +56,23 @@ def _all_at_once(calls: list[Callable[[], object]]) -> Counter[str]:
         return Counter(pool.map(one, calls))
 
 
+def _then_one_by_one(calls: list[Callable[[], object]], outcomes: Counter[str]) -> int:
+    """Retry, one at a time, every call refused for cycles; the number of calls that succeeded in all.
+
+    A refusal at the same moment may be conservative: a spend the IC has already taken while its reservation is
+    still held counts twice for an instant, so fewer than three may pass at once, never more. Retried one by one,
+    exactly as many pass as the headroom holds.
+    """
+    ok = outcomes["ok"]
+    for call in calls[: outcomes["low on cycles"]]:  # any of them: each asks for the same amount
+        try:
+            call()
+            ok += 1
+        except InsufficientCycles:
+            pass
+    return ok
+
+
 def _observed(outcomes: Counter[str], backend: Backend) -> str:
     above = backend.ic_balance() - FLOOR
     parts = ", ".join(f"{n} {what}" for what, n in sorted(outcomes.items()))
@@ -66,7 +83,8 @@ def _observed(outcomes: Counter[str], backend: Backend) -> str:
 def test_six_concurrent_creations_never_cross_the_floor(name: str, tmp_path: Path, attack: Attack) -> None:
     attack.tried(
         f"six callers at once each create a canister with a third of the headroom above the floor ({name})",
-        "three succeed, three are refused (Factory low on cycles); the balance never goes below the floor",
+        "at most three succeed at once, the rest are refused (Factory low on cycles), and exactly three once the "
+        "refused are retried one by one; the balance never goes below the floor",
     )
     init = InitArg(min_factory_cycles=FLOOR)
     from_creation = HEADROOM // 3 - LEDGER_FEE  # a creation takes its cycles and the ledger fee
@@ -80,8 +98,13 @@ def test_six_concurrent_creations_never_cross_the_floor(name: str, tmp_path: Pat
             for api, uid in zip(apis, uploads, strict=True)
         ]
         outcomes = _all_at_once(calls)
-        attack.saw(_observed(outcomes, backend))
-        assert outcomes == {"ok": 3, "low on cycles": 3}
+        assert set(outcomes) <= {"ok", "low on cycles"} and 1 <= outcomes["ok"] <= 3, outcomes
+        assert backend.ic_balance() >= FLOOR
+        in_all = _then_one_by_one(calls, outcomes)
+        attack.saw(
+            f"at once: {_observed(outcomes, backend)}; {in_all} succeeded in all after retrying one by one"
+        )
+        assert in_all == 3
         assert backend.ic_balance() >= FLOOR
         assert sum(len(api.list_my_canisters().canisters) for api in apis) == 3
 
@@ -90,7 +113,8 @@ def test_six_concurrent_creations_never_cross_the_floor(name: str, tmp_path: Pat
 def test_six_concurrent_top_ups_never_cross_the_floor(name: str, tmp_path: Path, attack: Attack) -> None:
     attack.tried(
         f"six Upgrade requests with cycles at once, each a third of the headroom above the floor ({name})",
-        "three top-ups succeed, three are refused (Factory low on cycles); the balance never goes below the floor",
+        "at most three top-ups succeed at once, the rest are refused (Factory low on cycles), and exactly three "
+        "once the refused are retried one by one; the balance never goes below the floor",
     )
     init = InitArg(min_factory_cycles=FLOOR)
     with open_backend(name, tmp_path, init, funding=FLOOR + HEADROOM + CALLERS * 2 * T) as backend:
@@ -106,6 +130,11 @@ def test_six_concurrent_top_ups_never_cross_the_floor(name: str, tmp_path: Path,
             for c in canisters
         ]
         outcomes = _all_at_once(calls)
-        attack.saw(_observed(outcomes, backend))
-        assert outcomes == {"ok": 3, "low on cycles": 3}
+        assert set(outcomes) <= {"ok", "low on cycles"} and 1 <= outcomes["ok"] <= 3, outcomes
+        assert backend.ic_balance() >= FLOOR
+        in_all = _then_one_by_one(calls, outcomes)
+        attack.saw(
+            f"at once: {_observed(outcomes, backend)}; {in_all} succeeded in all after retrying one by one"
+        )
+        assert in_all == 3
         assert backend.ic_balance() >= FLOOR
