@@ -5,7 +5,14 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from icp_client.management import CHUNK_SIZE, MAX_CHUNKS_PER_STORE, MAX_CONTROLLERS
+from icp_client.management import (
+    CHUNK_SIZE,
+    DEFAULT_FREEZING_THRESHOLD,
+    DEFAULT_RESERVED_CYCLES_LIMIT,
+    DEFAULT_WASM_MEMORY_LIMIT,
+    MAX_CHUNKS_PER_STORE,
+    MAX_CONTROLLERS,
+)
 from icp_client.principal import Principal
 
 MANAGEMENT_CANISTER_ID = Principal(b"")
@@ -42,8 +49,9 @@ class SubnetConfig:
     max_chunks: int = MAX_CHUNKS_PER_STORE
     max_wasm_size: int = 100 * 1024 * 1024
     max_ingress_bytes: int = 2 * 1024 * 1024
-    default_freezing_threshold: int = 2_592_000
-    default_reserved_cycles_limit: int = 5 * T
+    default_freezing_threshold: int = DEFAULT_FREEZING_THRESHOLD
+    default_reserved_cycles_limit: int = DEFAULT_RESERVED_CYCLES_LIMIT
+    default_wasm_memory_limit: int = DEFAULT_WASM_MEMORY_LIMIT
     update_base_fee: int = 5_000_000
     ingress_message_fee: int = 1_200_000
     ingress_byte_fee: int = 2_000

@@ -11,7 +11,13 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from icp_client.management import CanisterRunStatus, CanisterSettings, CanisterStatus, InstallMode
+from icp_client.management import (
+    CanisterRunStatus,
+    CanisterSettings,
+    CanisterStatus,
+    InstallMode,
+    MemoryMetrics,
+)
 from icp_client.principal import Principal
 from icp_local import rejects
 from icp_local import settings as settings_rules
@@ -200,17 +206,22 @@ def update_settings(
 
 
 def canister_status(tx: IcStateTx, sender: Principal, canister_id: Principal) -> CanisterStatus:
-    """The status, for controllers and the canister itself (the default ``status_visibility``)."""
-    row = _controlled(tx, canister_id, sender, allow_self=True, for_update=False)
+    """The status, for controllers, the canister itself and whoever its ``status_visibility`` allows."""
+    row = _existing(tx, canister_id)
+    visible = row.settings.status_visibility.allows(sender, row.controllers) or sender == canister_id
+    if not visible:
+        raise rejects.not_controller(canister_id, row.controllers, sender)
+    metrics = MemoryMetrics(wasm_binary_size=row.module_size)
+    memory = sum(metrics.__getattribute__(name) for name in MemoryMetrics.__slots__)
     return CanisterStatus(
         status=CanisterRunStatus(row.status),
-        controllers=row.controllers,
+        settings=settings_rules.definite(row.settings, row.controllers),
         module_hash=row.module_hash,
         cycles=row.cycles,
-        memory_size=row.module_size,
-        freezing_threshold=row.settings["freezing_threshold"],
+        memory_size=memory,
+        memory_metrics=metrics,
         reserved_cycles=0,
-        idle_cycles_burned_per_day=row.module_size * _STORAGE_FEE_PER_GIB_SECOND * 86_400 // _GIB,
+        idle_cycles_burned_per_day=memory * _STORAGE_FEE_PER_GIB_SECOND * 86_400 // _GIB,
         version=row.version,
     )
 

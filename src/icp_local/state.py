@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from icp_client.management import DefiniteSettings, EnvironmentVariable, Visibility, VisibilityKind
 from icp_client.principal import Principal
 from icp_local.db import IcDatabase, Migration, metadata
 
@@ -34,7 +35,7 @@ ic_canisters = sa.Table(
     sa.Column("canister_id", sa.String(64), primary_key=True),
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("controllers", sa.Text, nullable=False),  # JSON list of principal texts, sorted by raw bytes
-    sa.Column("settings", sa.Text, nullable=False),  # JSON object of the numeric definite settings
+    sa.Column("settings", sa.Text, nullable=False),  # JSON object of the definite settings but controllers
     sa.Column("cycles", sa.Text, nullable=False),  # decimal
     sa.Column("module_hash", sa.LargeBinary, nullable=True),
     sa.Column("module_size", sa.BigInteger, nullable=False),
@@ -136,7 +137,20 @@ def _create_tables(conn: Connection) -> None:
     conn.execute(sa.insert(ic_counters), [{"name": NEXT_BLOCK, "value": 0}])
 
 
-MIGRATIONS: list[Migration] = [Migration(1, "embedded IC tables", _create_tables)]
+def _full_settings(conn: Connection) -> None:
+    """Version 2: every canister's settings written out whole (visibilities, environment variables, ...)."""
+    rows = conn.execute(sa.select(ic_canisters.c.canister_id, ic_canisters.c.settings)).all()
+    for canister_id, text in rows:
+        full = settings_to_json(settings_from_json(text))
+        conn.execute(
+            sa.update(ic_canisters).where(ic_canisters.c.canister_id == canister_id).values(settings=full)
+        )
+
+
+MIGRATIONS: list[Migration] = [
+    Migration(1, "embedded IC tables", _create_tables),
+    Migration(2, "every canister setting stored", _full_settings),
+]
 
 
 @dataclass(slots=True)
@@ -146,7 +160,7 @@ class CanisterRow:
     canister_id: Principal
     status: str
     controllers: tuple[Principal, ...]
-    settings: dict[str, int]
+    settings: DefiniteSettings  # its ``controllers`` is always empty: they are the row's own field
     cycles: int
     module_hash: bytes | None
     module_size: int
@@ -410,7 +424,7 @@ def _canister_values(row: CanisterRow) -> dict[str, object]:
         "canister_id": row.canister_id.to_text(),
         "status": row.status,
         "controllers": json.dumps([c.to_text() for c in row.controllers]),
-        "settings": json.dumps(row.settings, sort_keys=True),
+        "settings": settings_to_json(row.settings),
         "cycles": str(row.cycles),
         "module_hash": row.module_hash,
         "module_size": row.module_size,
@@ -426,7 +440,7 @@ def _canister_from_row(row: sa.RowMapping) -> CanisterRow:
         canister_id=Principal.from_text(row["canister_id"]),
         status=row["status"],
         controllers=tuple(Principal.from_text(c) for c in json.loads(row["controllers"])),
-        settings={k: int(v) for k, v in json.loads(row["settings"]).items()},
+        settings=settings_from_json(row["settings"]),
         cycles=int(row["cycles"]),
         module_hash=None if row["module_hash"] is None else bytes(row["module_hash"]),
         module_size=int(row["module_size"]),
@@ -446,3 +460,48 @@ def _history_from_row(row: sa.RowMapping) -> HistoryRow:
         kind=row["kind"],
         details=json.loads(row["details"]),
     )
+
+
+# --- settings as JSON -------------------------------------------------------------------------------------------
+
+_VISIBILITY_FIELDS = ("log_visibility", "snapshot_visibility", "status_visibility")
+_NUMBER_FIELDS = (
+    "compute_allocation",
+    "memory_allocation",
+    "freezing_threshold",
+    "reserved_cycles_limit",
+    "minimum_incoming_canister_call_cycles",
+    "wasm_memory_limit",
+    "wasm_memory_threshold",
+    "log_memory_limit",
+)
+
+
+def settings_to_json(settings: DefiniteSettings) -> str:
+    """The stored form of a canister's settings (numbers as decimal text: some exceed 2^63)."""
+    value: dict[str, object] = {name: str(getattr(settings, name)) for name in _NUMBER_FIELDS}
+    for name in _VISIBILITY_FIELDS:
+        visibility: Visibility = getattr(settings, name)
+        value[name] = {"kind": visibility.kind.value, "viewers": [p.to_text() for p in visibility.viewers]}
+    value["environment_variables"] = [[v.name, v.value] for v in settings.environment_variables]
+    return json.dumps(value, sort_keys=True)
+
+
+def settings_from_json(text: str) -> DefiniteSettings:
+    """Settings read back; a field an older version did not store takes its default."""
+    value = json.loads(text)
+    defaults = DefiniteSettings()
+    fields: dict[str, object] = {
+        name: int(value[name]) if name in value else getattr(defaults, name) for name in _NUMBER_FIELDS
+    }
+    for name in _VISIBILITY_FIELDS:
+        raw = value.get(name)
+        fields[name] = (
+            Visibility(VisibilityKind(raw["kind"]), tuple(Principal.from_text(p) for p in raw["viewers"]))
+            if raw
+            else Visibility()
+        )
+    fields["environment_variables"] = tuple(
+        EnvironmentVariable(name, val) for name, val in value.get("environment_variables", [])
+    )
+    return DefiniteSettings(**fields)  # type: ignore[arg-type]

@@ -28,14 +28,18 @@ from icp_client import interfaces
 from icp_client.candid import CandidError, DecodeLimits, FuncType, decode, encode
 from icp_client.errors import Reject
 from icp_client.interfaces import CMC, CYCLES_LEDGER, MANAGEMENT_CANISTER, Interface
-from icp_client.management import CanisterSettings, CanisterStatus, InstallMode
+from icp_client.management import (
+    CanisterSettings,
+    InstallMode,
+    install_mode_from_candid,
+    settings_from_candid,
+    status_to_candid,
+)
 from icp_client.principal import Principal
 from icp_local import CreateCanisterOk, IngressTooLarge, LocalIc
 
 ARG_LIMITS = DecodeLimits(max_depth=64, max_type_table=500, max_args=32)
 NNS_ROOT = Principal.from_text("r7inp-6aaaa-aaaaa-aaabq-cai")
-_GIB = 1024**3
-_WASM_MEMORY_LIMIT_DEFAULT = 3 * _GIB
 _CANISTER_ONLY = frozenset(
     {
         "create_canister",
@@ -260,8 +264,7 @@ class Dispatcher:
         return []
 
     def _canister_status(self, sender: Principal, a: dict[str, Any]) -> list[Any]:
-        status = self.engine.canister_status(sender, a["canister_id"])
-        return [status_record(status, self.engine.config.default_reserved_cycles_limit)]
+        return [status_to_candid(self.engine.canister_status(sender, a["canister_id"]))]
 
     def _start_canister(self, sender: Principal, a: dict[str, Any]) -> list[Any]:
         self.engine.start_canister(sender, a["canister_id"])
@@ -350,74 +353,11 @@ def _encode(func: FuncType, values: list[Any]) -> bytes:
 
 
 def _mode(variant: Any) -> InstallMode:
-    tag = next(iter(variant)) if isinstance(variant, dict) else str(variant)
-    return InstallMode(tag)
+    return install_mode_from_candid(variant)[0]
 
 
 def _settings(raw: dict[str, Any] | None) -> CanisterSettings | None:
-    """``canister_settings`` to the port's record; fields the embedded IC does not model are ignored."""
-    if raw is None:
-        return None
-    controllers = raw.get("controllers")
-    return CanisterSettings(
-        controllers=tuple(controllers) if controllers is not None else None,
-        compute_allocation=raw.get("compute_allocation"),
-        memory_allocation=raw.get("memory_allocation"),
-        freezing_threshold=raw.get("freezing_threshold"),
-        reserved_cycles_limit=raw.get("reserved_cycles_limit"),
-        wasm_memory_limit=raw.get("wasm_memory_limit"),
-        wasm_memory_threshold=raw.get("wasm_memory_threshold"),
-    )
+    return settings_from_candid(raw)
 
 
-def status_record(status: CanisterStatus, reserved_cycles_limit: int) -> dict[str, Any]:
-    """``canister_status_result`` (widened as icp-cli expects) from the port's ``CanisterStatus``.
-
-    Settings the embedded IC does not report through ``CanisterStatus`` take the subnet's defaults.
-    """
-    controllers_only = {"controllers": None}
-    return {
-        "status": {status.status.value: None},
-        "ready_for_migration": False,
-        "version": status.version,
-        "settings": {
-            "controllers": list(status.controllers),
-            "compute_allocation": 0,
-            "memory_allocation": 0,
-            "freezing_threshold": status.freezing_threshold,
-            "reserved_cycles_limit": reserved_cycles_limit,
-            "minimum_incoming_canister_call_cycles": 0,
-            "log_visibility": controllers_only,
-            "snapshot_visibility": controllers_only,
-            "status_visibility": controllers_only,
-            "wasm_memory_limit": _WASM_MEMORY_LIMIT_DEFAULT,
-            "wasm_memory_threshold": 0,
-            "environment_variables": [],
-            "log_memory_limit": 0,
-        },
-        "module_hash": status.module_hash,
-        "memory_size": status.memory_size,
-        "memory_metrics": {
-            "wasm_memory_size": 0,
-            "stable_memory_size": 0,
-            "global_memory_size": 0,
-            "wasm_binary_size": status.memory_size,
-            "custom_sections_size": 0,
-            "canister_history_size": 0,
-            "wasm_chunk_store_size": 0,
-            "snapshots_size": 0,
-            "log_memory_store_size": 0,
-        },
-        "cycles": status.cycles,
-        "reserved_cycles": status.reserved_cycles,
-        "idle_cycles_burned_per_day": status.idle_cycles_burned_per_day,
-        "query_stats": {
-            "num_calls_total": 0,
-            "num_instructions_total": 0,
-            "request_payload_bytes_total": 0,
-            "response_payload_bytes_total": 0,
-        },
-    }
-
-
-__all__ = ["NNS_ROOT", "Dispatcher", "FrontMetrics", "IngressTooLarge", "no_method", "status_record"]
+__all__ = ["NNS_ROOT", "Dispatcher", "FrontMetrics", "IngressTooLarge", "no_method"]
