@@ -13,7 +13,8 @@ shape.
     ├── cycles ledger um5iw-...        icrc1_balance_of, create_canister, withdraw, mint, ...
     ├── CMC rkp4c-...                  get_default_subnets
     ├── public reads                   read_controllers, read_module_hash, read_metadata (the state tree's)
-    └── faults                         fault injection for reliability tests (``faults.py``)
+    └── hooks                          run before and after each public method (tests inject faults with
+                                       ``icp_local.testing.faults_of``)
 
 Deliberate differences from the real IC:
 
@@ -47,6 +48,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Protocol
 
 from icp_client.management import CanisterRunStatus, CanisterSettings, CanisterStatus, InstallMode
 from icp_client.principal import Principal
@@ -54,10 +56,19 @@ from icp_local import ledger, management
 from icp_local.clock import Clock, SystemClock
 from icp_local.config import SubnetConfig
 from icp_local.db import IcDatabase
-from icp_local.faults import Faults
 from icp_local.ledger import CreateCanisterOk, DepositResult, LedgerErr
 from icp_local.management import CanisterInfo, Env
 from icp_local.state import MIGRATIONS, IcStateTx, ic_read, ic_write
+
+
+class CallHook(Protocol):
+    """Code run around each public method of a :class:`LocalIc` (see :meth:`LocalIc.add_hook`)."""
+
+    def before(self, method: str) -> None:
+        """Called as ``method`` starts, before it touches the state."""
+
+    def after(self, method: str) -> None:
+        """Called after ``method`` committed its effects."""
 
 
 class LocalIc:
@@ -75,7 +86,7 @@ class LocalIc:
         self._db = db
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.config = config if config is not None else SubnetConfig()
-        self.faults = Faults()
+        self._hooks: tuple[CallHook, ...] = ()
         db.migrate(MIGRATIONS)
 
     @classmethod
@@ -102,6 +113,23 @@ class LocalIc:
     @property
     def subnet_id(self) -> Principal:
         return self.config.subnet_id
+
+    @property
+    def hooks(self) -> tuple[CallHook, ...]:
+        """The call hooks installed, in the order they run."""
+        return self._hooks
+
+    def add_hook(self, hook: CallHook) -> None:
+        """Run ``hook.before(method)`` as each public method starts and ``hook.after(method)`` once it committed.
+
+        A hook may raise: from ``before`` the call does not happen; from ``after`` its effects stand and the
+        caller gets the exception instead of the result (``icp_local.testing`` injects faults this way).
+        """
+        self._hooks = (*self._hooks, hook)
+
+    def remove_hook(self, hook: CallHook) -> None:
+        """Stop running ``hook``."""
+        self._hooks = tuple(h for h in self._hooks if h is not hook)
 
     # --- management canister -------------------------------------------------------------------------------
 
@@ -337,14 +365,18 @@ class LocalIc:
 
     @contextlib.contextmanager
     def _write(self, method: str) -> Iterator[tuple[IcStateTx, Env]]:
-        armed = self.faults.before(method)
+        for hook in self._hooks:
+            hook.before(method)
         with ic_write(self._db) as tx:
             yield tx, Env(self.config, self.clock.now_ns())
-        self.faults.after(armed)
+        for hook in self._hooks:
+            hook.after(method)
 
     @contextlib.contextmanager
     def _read(self, method: str) -> Iterator[tuple[IcStateTx, Env]]:
-        armed = self.faults.before(method)
+        for hook in self._hooks:
+            hook.before(method)
         with ic_read(self._db) as tx:
             yield tx, Env(self.config, self.clock.now_ns())
-        self.faults.after(armed)
+        for hook in self._hooks:
+            hook.after(method)
