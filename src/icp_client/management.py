@@ -28,6 +28,10 @@ DEFAULT_RESERVED_CYCLES_LIMIT = 5_000_000_000_000
 DEFAULT_WASM_MEMORY_LIMIT = 3 * 1024**3
 """The ``wasm_memory_limit`` a new canister gets on a replica when none is given (3 GiB)."""
 DEFAULT_LOG_MEMORY_LIMIT = 4096
+MAX_WASM_SIZE = 100 * 1024 * 1024
+"""Largest module ``install_code`` accepts, compressed or decompressed (104 857 600 bytes)."""
+CANISTER_CREATION_FEE = 500_000_000_000
+"""The fee for creating a canister on a 13-node application subnet, taken from the cycles sent with it."""
 
 
 class InstallMode(enum.Enum):

@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 from icp_client.management import (
+    CANISTER_CREATION_FEE,
     CHUNK_SIZE,
     DEFAULT_FREEZING_THRESHOLD,
     DEFAULT_RESERVED_CYCLES_LIMIT,
@@ -41,13 +42,12 @@ class SubnetConfig:
     subnet_id: Principal = field(default_factory=_default_subnet_id)
     first_index: int = 5 * CANISTER_IDS_PER_SUBNET
     last_index: int = 6 * CANISTER_IDS_PER_SUBNET - 1
-    creation_fee: int = 500_000_000_000
+    creation_fee: int = CANISTER_CREATION_FEE
     ledger_fee: int = 100_000_000
     default_provisional_cycles: int = 100 * T
     max_controllers: int = MAX_CONTROLLERS
     chunk_size: int = CHUNK_SIZE
     max_chunks: int = MAX_CHUNKS_PER_STORE
-    max_wasm_size: int = 100 * 1024 * 1024
     max_ingress_bytes: int = 2 * 1024 * 1024
     default_freezing_threshold: int = DEFAULT_FREEZING_THRESHOLD
     default_reserved_cycles_limit: int = DEFAULT_RESERVED_CYCLES_LIMIT

@@ -11,6 +11,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from icp_client.errors import InvalidModule
 from icp_client.management import (
     CanisterRunStatus,
     CanisterSettings,
@@ -19,9 +20,11 @@ from icp_client.management import (
     MemoryMetrics,
 )
 from icp_client.principal import Principal
+from icp_client.wasm import inspect_module, module_hash
 from icp_local import rejects
 from icp_local import settings as settings_rules
 from icp_local.config import SubnetConfig
+from icp_local.execution.validation import module_error
 from icp_local.state import (
     NEXT_CANISTER_INDEX,
     CanisterRow,
@@ -29,7 +32,6 @@ from icp_local.state import (
     IcStateTx,
     MetadataRow,
 )
-from icp_local.wasm import InvalidWasm, module_hash, parse_module
 
 _GIB = 1024**3
 _STORAGE_FEE_PER_GIB_SECOND = 127_000
@@ -355,10 +357,10 @@ def _install(
 
 def _store_module(tx: IcStateTx, config: SubnetConfig, module_hash_: bytes, module: bytes) -> None:
     try:
-        parsed = parse_module(module, max_size=config.max_wasm_size, known_hash=module_hash_)
-    except InvalidWasm as exc:
-        raise rejects.invalid_wasm(str(exc)) from None
-    sections = [MetadataRow(s.name, s.public, s.content) for s in parsed.metadata]
+        checked = inspect_module(module)
+    except InvalidModule as exc:
+        raise rejects.invalid_wasm(module_error(exc).error.what.removeprefix(rejects.INVALID_WASM)) from None
+    sections = [MetadataRow(name, public, content) for name, public, content in checked.facts.custom_sections]
     tx.insert_module(module_hash_, module, sections)
 
 

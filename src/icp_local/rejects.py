@@ -78,8 +78,11 @@ def chunk_store(detail: str) -> Reject:
     return Reject(CANISTER_ERROR, f"Error from Wasm chunk store: {detail}", "IC0504")
 
 
+INVALID_WASM = "Canister's Wasm module is not valid: "
+
+
 def invalid_wasm(detail: str) -> Reject:
-    return Reject(CANISTER_ERROR, f"Canister's Wasm module is not valid: {detail}", "IC0505")
+    return Reject(CANISTER_ERROR, f"{INVALID_WASM}{detail}", "IC0505")
 
 
 def out_of_cycles_install(canister_id: Principal, missing: int) -> Reject:

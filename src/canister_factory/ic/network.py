@@ -29,10 +29,15 @@ from icp_client.certificate import MAINNET_ROOT_KEY_DER
 from icp_client.errors import Unavailable
 from icp_client.identity import Identity
 from icp_client.interfaces import CYCLES_LEDGER, MANAGEMENT_CANISTER, REPLY_LIMITS, Interface
-from icp_client.management import install_mode_to_candid, settings_to_candid, status_from_candid
+from icp_client.management import (
+    CANISTER_CREATION_FEE,
+    install_mode_to_candid,
+    settings_to_candid,
+    status_from_candid,
+)
 from icp_client.principal import Principal
 
-DEFAULT_CREATION_FEE = 500_000_000_000
+DEFAULT_CREATION_FEE = CANISTER_CREATION_FEE
 MAINNET_URL = "https://icp-api.io"
 LOCAL_URL = "http://127.0.0.1:4943"
 

@@ -7,6 +7,8 @@ values, and is only reached from an entry point allowed to call it (the binding 
 
 from __future__ import annotations
 
+from icp_client.management import CANISTER_CREATION_FEE
+
 from .api_table import ApiMode
 from .errors import ErrorCode, HostError, principal_text
 from .host_core import (
@@ -31,7 +33,6 @@ _CALL_FEE = 260_000
 _CALL_BYTE_FEE = 1_000
 _MAX_RESPONSE_BYTES = 2 * 1024 * 1024
 _RESPONSE_EXECUTION_RESERVE = 20_000_000_000 * 4 // 10  # cycles for the largest callback execution
-_CREATE_CANISTER_FEE = 500_000_000_000
 _HTTP_BASE_FEE = 49_140_000
 _HTTP_REQUEST_BYTE_FEE = 5_200
 _HTTP_RESPONSE_BYTE_FEE = 10_400
@@ -299,7 +300,7 @@ class CallsApi(HostCore):
         self.write_cycles("cost_call", cost, dst)
 
     def ic0_cost_create_canister(self, dst: int) -> None:
-        self.write_cycles("cost_create_canister", _CREATE_CANISTER_FEE, dst)
+        self.write_cycles("cost_create_canister", CANISTER_CREATION_FEE, dst)
 
     def ic0_cost_http_request(self, request_size: int, max_res_bytes: int, dst: int) -> None:
         cost = (

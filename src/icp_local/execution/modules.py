@@ -18,8 +18,10 @@ from pathlib import Path
 
 import wasmtime
 
+from icp_client.wasm import wasm_features, wasmtime_refusal
+
 from .errors import ModuleError
-from .validation import ModuleInfo, decompress, validate
+from .validation import ModuleInfo, check
 from .wasm_binary import rewrite
 
 __all__ = ["MEMORY_RESERVATION", "ModuleCache", "PreparedModule", "engine_config"]
@@ -33,26 +35,13 @@ _CACHE_FORMAT = "icp-local-exec-1"
 def engine_config() -> wasmtime.Config:
     """wasmtime settings for deterministic canister execution with fuel and fixed, file-mappable memories.
 
-    NaN canonicalisation on; threads, relaxed SIMD, multi-memory, tail calls, GC, exceptions and
-    function references off; SIMD, bulk memory, reference types, multi-value and memory64 on (what
-    the IC accepts).  Memories are reserved once and never move, and not initialised copy-on-write
+    The IC's Wasm features (:func:`icp_client.wasm.wasm_features`: NaN canonicalisation, no threads, relaxed
+    SIMD, multi-memory, tail calls, GC, exceptions or function references; SIMD, bulk memory, reference
+    types, multi-value and memory64).  Memories are reserved once and never move, and not initialised copy-on-write
     by wasmtime, so that :class:`.heap.Heap` can map its memory file over them.
     """
-    config = wasmtime.Config()
-    config.cranelift_nan_canonicalization = True
+    config = wasm_features(wasmtime.Config())
     config.consume_fuel = True
-    config.wasm_threads = False
-    config.wasm_relaxed_simd = False
-    config.wasm_multi_memory = False
-    config.wasm_tail_call = False
-    config.wasm_gc = False
-    config.wasm_function_references = False
-    config.wasm_exceptions = False
-    config.wasm_simd = True
-    config.wasm_bulk_memory = True
-    config.wasm_reference_types = True
-    config.wasm_multi_value = True
-    config.wasm_memory64 = True
     config.memory_reservation = MEMORY_RESERVATION
     config.memory_may_move = False
     config.memory_init_cow = False
@@ -94,11 +83,10 @@ class ModuleCache:
         cached = self._prepared.get(module_hash)
         if cached is not None:
             return cached
-        raw = decompress(wasm)
-        parsed, info = validate(raw)
-        rewritten = rewrite(raw, parsed)
-        imports = tuple(i.name for i in parsed.imported_functions())
-        prepared = PreparedModule(module_hash, info, imports, self._compile(rewritten))
+        checked = check(wasm)
+        rewritten = rewrite(checked.wasm, checked.parsed)
+        imports = tuple(i.name for i in checked.parsed.imported_functions())
+        prepared = PreparedModule(module_hash, checked.facts, imports, self._compile(rewritten))
         self._prepared[module_hash] = prepared
         return prepared
 
@@ -112,9 +100,7 @@ class ModuleCache:
         try:
             compiled = wasmtime.Module(self.engine, wasm)
         except wasmtime.WasmtimeError as exc:
-            raise ModuleError(
-                f"Wasmtime failed to validate wasm module wasmtime::Module::validate() failed with {_first_line(exc)}"
-            ) from exc
+            raise ModuleError(wasmtime_refusal(exc)) from exc
         if path is not None:
             _write_atomically(path, bytes(compiled.serialize()))
         return compiled
@@ -125,10 +111,6 @@ class ModuleCache:
         version = metadata.version("wasmtime")
         key = hashlib.sha256(f"{_CACHE_FORMAT}/{version}/".encode() + wasm).hexdigest()
         return self._directory / f"{key}.cwasm"
-
-
-def _first_line(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

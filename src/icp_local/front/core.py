@@ -34,9 +34,9 @@ from typing import Any
 import cbor2
 
 from icp_client.certificate import encode_ranges, sign_certificate
-from icp_client.envelope import SELF_DESCRIBE_TAG, decode_envelope
+from icp_client.envelope import decode_envelope
 from icp_client.errors import IcpError, Reject, SignatureRejected, Unavailable
-from icp_client.hashtree import NestedDict, build_tree, prune_to
+from icp_client.hashtree import SELF_DESCRIBE_TAG, NestedDict, build_tree, prune_to
 from icp_client.interfaces import CMC, CYCLES_LEDGER, MANAGEMENT_CANISTER
 from icp_client.principal import Principal, PrincipalError
 from icp_client.request_id import (
