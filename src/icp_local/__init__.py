@@ -11,10 +11,11 @@ records and the protocol's error tree (a reject is ``icp_client.errors.Reject``)
 
 from icp_local.config import CMC_ID, CYCLES_LEDGER_ID, MANAGEMENT_CANISTER_ID, SubnetConfig
 from icp_local.db import IcDatabase, StorageError
-from icp_local.ic import CallHook, LocalIc
+from icp_local.ic import LocalIc
 from icp_local.ledger import CreateCanisterOk, DepositResult, LedgerErr
 from icp_local.management import CanisterChange, CanisterInfo
 from icp_local.rejects import IngressTooLarge
+from icp_local.router import CallHook
 
 __all__ = [
     "CMC_ID",

@@ -15,6 +15,7 @@ from icp_client.management import (
     MAX_CONTROLLERS,
 )
 from icp_client.principal import Principal
+from icp_local import fees
 
 MANAGEMENT_CANISTER_ID = Principal(b"")
 CYCLES_LEDGER_ID = Principal.from_canister_index(0x0210_0002)  # um5iw-rqaaa-aaaaq-qaaba-cai
@@ -52,10 +53,10 @@ class SubnetConfig:
     default_freezing_threshold: int = DEFAULT_FREEZING_THRESHOLD
     default_reserved_cycles_limit: int = DEFAULT_RESERVED_CYCLES_LIMIT
     default_wasm_memory_limit: int = DEFAULT_WASM_MEMORY_LIMIT
-    update_base_fee: int = 5_000_000
-    ingress_message_fee: int = 1_200_000
-    ingress_byte_fee: int = 2_000
-    upload_chunk_fee: int = 200_000_000
+    update_base_fee: int = fees.UPDATE_MESSAGE_FEE
+    ingress_message_fee: int = fees.INGRESS_MESSAGE_FEE
+    ingress_byte_fee: int = fees.INGRESS_BYTE_FEE
+    upload_chunk_fee: int = fees.UPLOAD_CHUNK_FEE
     history_kept: int = 20
     ledger_window_ns: int = 24 * 3600 * 1_000_000_000
     ledger_drift_ns: int = 60 * 1_000_000_000

@@ -48,27 +48,29 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Protocol
 
-from icp_client.management import CanisterRunStatus, CanisterSettings, CanisterStatus, InstallMode
+from icp_client.management import (
+    CanisterRunStatus,
+    CanisterSettings,
+    CanisterStatus,
+    InstallMode,
+    UpgradeFlags,
+    WasmMemoryPersistence,
+)
 from icp_client.principal import Principal
-from icp_local import ledger, management
+from icp_local import ledger, management, rejects
 from icp_local.clock import Clock, SystemClock
 from icp_local.config import SubnetConfig
 from icp_local.db import IcDatabase
+from icp_local.env import Env
+from icp_local.execution import ExecutionEngine, shared_engine
 from icp_local.ledger import CreateCanisterOk, DepositResult, LedgerErr
-from icp_local.management import CanisterInfo, Env
-from icp_local.state import MIGRATIONS, IcStateTx, ic_read, ic_write
-
-
-class CallHook(Protocol):
-    """Code run around each public method of a :class:`LocalIc` (see :meth:`LocalIc.add_hook`)."""
-
-    def before(self, method: str) -> None:
-        """Called as ``method`` starts, before it touches the state."""
-
-    def after(self, method: str) -> None:
-        """Called after ``method`` committed its effects."""
+from icp_local.live import DEFAULT_LIVE_INSTANCES, Runtime
+from icp_local.management import CanisterInfo
+from icp_local.router import CallHook, Router
+from icp_local.state import MIGRATIONS, IcStateTx
+from icp_local.state_exec import STABLE
+from icp_local.system_canisters import View
 
 
 class LocalIc:
@@ -81,13 +83,22 @@ class LocalIc:
     """
 
     def __init__(
-        self, db: IcDatabase, *, clock: Clock | None = None, config: SubnetConfig | None = None
+        self,
+        db: IcDatabase,
+        *,
+        clock: Clock | None = None,
+        config: SubnetConfig | None = None,
+        engine: ExecutionEngine | None = None,
+        live_instances: int = DEFAULT_LIVE_INSTANCES,
     ) -> None:
         self._db = db
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.config = config if config is not None else SubnetConfig()
-        self._hooks: tuple[CallHook, ...] = ()
+        self.sender = Principal.anonymous()
         db.migrate(MIGRATIONS)
+        runtime = Runtime(engine if engine is not None else shared_engine(), live_instances)
+        self._router = Router(db, self.config, self.clock, runtime)
+        self._router.drain()  # carry on what a process that stopped left in the queue
 
     @classmethod
     def open(cls, url: str, *, clock: Clock | None = None, config: SubnetConfig | None = None) -> LocalIc:
@@ -115,9 +126,14 @@ class LocalIc:
         return self.config.subnet_id
 
     @property
+    def router(self) -> Router:
+        """The message router (the queue, ingress routing); the front and tools use it."""
+        return self._router
+
+    @property
     def hooks(self) -> tuple[CallHook, ...]:
         """The call hooks installed, in the order they run."""
-        return self._hooks
+        return self._router.hooks
 
     def add_hook(self, hook: CallHook) -> None:
         """Run ``hook.before(method)`` as each public method starts and ``hook.after(method)`` once it committed.
@@ -125,11 +141,128 @@ class LocalIc:
         A hook may raise: from ``before`` the call does not happen; from ``after`` its effects stand and the
         caller gets the exception instead of the result (``icp_local.testing`` injects faults this way).
         """
-        self._hooks = (*self._hooks, hook)
+        self._router.hooks = (*self._router.hooks, hook)
 
     def remove_hook(self, hook: CallHook) -> None:
         """Stop running ``hook``."""
-        self._hooks = tuple(h for h in self._hooks if h is not hook)
+        self._router.hooks = tuple(h for h in self._router.hooks if h is not hook)
+
+    # --- calling canisters, as PocketIC's Python library names it ----------------------------------------
+
+    def set_sender(self, principal: Principal) -> None:
+        """The principal the calls below make when not given ``sender`` (anonymous at first)."""
+        self.sender = principal
+
+    def update_call(
+        self, canister_id: Principal, method: str, arg: bytes = b"", *, sender: Principal | None = None
+    ) -> bytes:
+        """An update call, ingress from ``sender``: runs it and whatever calls it makes; returns the reply.
+
+        Raises:
+            Reject: the IC's reject (3/IC0301 no canister, 5/IC0508 stopped, 5/IC0537 empty, 5/IC0536 no such
+                method, 5/IC0502 or IC0503 a trap, 4/IC0406 the canister rejected, 5/IC0506 no reply, ...).
+            IngressTooLarge: method and argument over the ingress limit.
+        """
+        return self._router.update(sender or self.sender, canister_id, method, arg)
+
+    def query_call(
+        self, canister_id: Principal, method: str, arg: bytes = b"", *, sender: Principal | None = None
+    ) -> bytes:
+        """A query call from ``sender`` (its changes are discarded); returns the reply. Raises Reject."""
+        return self._router.query(sender or self.sender, canister_id, method, arg)
+
+    def call(
+        self,
+        sender: Principal,
+        canister_id: Principal,
+        method: str,
+        arg: bytes,
+        *,
+        query: bool = False,
+        view: View | None = None,
+    ) -> bytes:
+        """One ingress message to any destination (the management canister, the ledger, the CMC, a canister),
+        Candid in and out, as the HTTP front receives it. Raises Reject."""
+        return self._router.ingress(sender, canister_id, method, arg, query=query, view=view)
+
+    def create_canister(
+        self,
+        *,
+        settings: CanisterSettings | None = None,
+        cycles: int | None = None,
+        sender: Principal | None = None,
+        specified_id: Principal | None = None,
+    ) -> Principal:
+        """A new empty canister holding ``cycles`` (the default provisional amount when None)."""
+        return self.provisional_create_canister_with_cycles(
+            sender or self.sender, cycles, settings, specified_id
+        )
+
+    def install_canister(
+        self, canister_id: Principal, wasm_module: bytes, arg: bytes = b"", *, sender: Principal | None = None
+    ) -> None:
+        """``install_code`` in mode ``install``: ``canister_init`` runs with ``arg``. Raises Reject."""
+        self.install_code(sender or self.sender, canister_id, InstallMode.INSTALL, wasm_module, arg)
+
+    def reinstall_canister(
+        self, canister_id: Principal, wasm_module: bytes, arg: bytes = b"", *, sender: Principal | None = None
+    ) -> None:
+        """``install_code`` in mode ``reinstall``: the state starts afresh. Raises Reject."""
+        self.install_code(sender or self.sender, canister_id, InstallMode.REINSTALL, wasm_module, arg)
+
+    def upgrade_canister(
+        self,
+        canister_id: Principal,
+        wasm_module: bytes,
+        arg: bytes = b"",
+        *,
+        sender: Principal | None = None,
+        skip_pre_upgrade: bool | None = None,
+        wasm_memory_persistence: WasmMemoryPersistence | None = None,
+    ) -> None:
+        """``install_code`` in mode ``upgrade`` with its options; a failed upgrade leaves the old code and state."""
+        flags = UpgradeFlags(skip_pre_upgrade, wasm_memory_persistence)
+        self.install_code(sender or self.sender, canister_id, InstallMode.UPGRADE, wasm_module, arg, flags)
+
+    def uninstall_canister(self, canister_id: Principal, *, sender: Principal | None = None) -> None:
+        """``uninstall_code``. Raises Reject."""
+        self.uninstall_code(sender or self.sender, canister_id)
+
+    def add_cycles(self, canister_id: Principal, amount: int) -> int:
+        """Adds ``amount`` cycles to the canister; returns its new balance. Raises Reject 3/IC0301."""
+        with self._write("add_cycles") as (tx, _env):
+            management.top_up(tx, canister_id, amount)
+            row = tx.get_canister(canister_id)
+            assert row is not None
+            return row.cycles
+
+    def get_cycles_balance(self, canister_id: Principal) -> int:
+        """The canister's cycles. Raises Reject 3/IC0301."""
+        with self._read("get_cycles_balance") as (tx, _env):
+            row = tx.get_canister(canister_id)
+            if row is None:
+                raise rejects.canister_not_found(canister_id)
+            return row.cycles
+
+    def get_time(self) -> int:
+        """The IC's time, in nanoseconds since the epoch."""
+        return self.clock.now_ns()
+
+    def get_stable_memory(self, canister_id: Principal) -> bytes:
+        """The canister's stable memory as committed (empty for a canister without code)."""
+        with self._read("get_stable_memory") as (tx, _env):
+            state = tx.exec.get_exec(canister_id)
+            if state is None:
+                return b""
+            pages = tx.exec.pages(canister_id)[STABLE]
+        memory = bytearray(state.stable_size * 65536)
+        for index, data in pages.items():
+            memory[index * 4096 : (index + 1) * 4096] = data
+        return bytes(memory)
+
+    def drain(self) -> int:
+        """Delivers the messages waiting in the queue (calls between canisters and their answers)."""
+        return self._router.drain()
 
     # --- management canister -------------------------------------------------------------------------------
 
@@ -170,16 +303,19 @@ class LocalIc:
         mode: InstallMode,
         wasm_module: bytes,
         arg: bytes = b"",
+        flags: UpgradeFlags | None = None,
     ) -> None:
-        """Install ``wasm_module`` (raw or gzipped Wasm) in ``mode``.
+        """Install ``wasm_module`` (raw or gzipped Wasm) in ``mode``: ``canister_init`` runs with ``arg``
+        (``upgrade``: the pre- and post-upgrade hooks, with ``flags``' options).
 
         Raises:
             Reject: 3/IC0301 no such canister; 5/IC0512 sender not a controller; 5/IC0514 ``install`` on a
                 non-empty canister; 5/IC0537 ``upgrade`` on an empty one; 2/IC0207 the canister cannot pay;
-                5/IC0505 invalid module; ``IngressTooLarge`` module and arg over the ingress limit.
+                5/IC0505 invalid module; 5/IC0502, IC0503, ... a trap in a step (the canister is left as it
+                was); 5/IC0504 a refused upgrade option; ``IngressTooLarge`` module and arg over the limit.
         """
         with self._write("install_code") as (tx, env):
-            management.install_code(tx, env, sender, canister_id, mode, wasm_module, arg)
+            management.install_code(tx, env, sender, canister_id, mode, wasm_module, arg, flags)
 
     def upload_chunk(self, sender: Principal, canister_id: Principal, chunk: bytes) -> bytes:
         """Store ``chunk`` in the canister's chunk store and return its SHA-256.
@@ -210,6 +346,7 @@ class LocalIc:
         wasm_module_hash: bytes,
         mode: InstallMode,
         arg: bytes = b"",
+        flags: UpgradeFlags | None = None,
     ) -> None:
         """Install the module made of ``chunk_hashes`` from the store canister (the target by default).
 
@@ -221,7 +358,16 @@ class LocalIc:
         """
         with self._write("install_chunked_code") as (tx, env):
             management.install_chunked_code(
-                tx, env, sender, target_canister, store_canister, chunk_hashes, wasm_module_hash, mode, arg
+                tx,
+                env,
+                sender,
+                target_canister,
+                store_canister,
+                chunk_hashes,
+                wasm_module_hash,
+                mode,
+                arg,
+                flags,
             )
 
     def uninstall_code(self, sender: Principal, canister_id: Principal) -> None:
@@ -251,8 +397,8 @@ class LocalIc:
 
     def delete_canister(self, sender: Principal, canister_id: Principal) -> None:
         """Delete a stopped canister. Raises Reject 3/IC0301, 5/IC0512, 5/IC0510 (not stopped)."""
-        with self._write("delete_canister") as (tx, _env):
-            management.delete_canister(tx, sender, canister_id)
+        with self._write("delete_canister") as (tx, env):
+            management.delete_canister(tx, env, sender, canister_id)
 
     def canister_info(self, canister_id: Principal, num_requested_changes: int = 0) -> CanisterInfo:
         """``canister_info`` (callable only by canisters on the IC; here for tests and the HTTP front)."""
@@ -365,18 +511,10 @@ class LocalIc:
 
     @contextlib.contextmanager
     def _write(self, method: str) -> Iterator[tuple[IcStateTx, Env]]:
-        for hook in self._hooks:
-            hook.before(method)
-        with ic_write(self._db) as tx:
-            yield tx, Env(self.config, self.clock.now_ns())
-        for hook in self._hooks:
-            hook.after(method)
+        with self._router.write(method) as opened:
+            yield opened
 
     @contextlib.contextmanager
     def _read(self, method: str) -> Iterator[tuple[IcStateTx, Env]]:
-        for hook in self._hooks:
-            hook.before(method)
-        with ic_read(self._db) as tx:
-            yield tx, Env(self.config, self.clock.now_ns())
-        for hook in self._hooks:
-            hook.after(method)
+        with self._router.read(method) as opened:
+            yield opened

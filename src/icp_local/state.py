@@ -10,13 +10,14 @@ The embedded IC (``ic.embedded``) keeps no state in memory; every call opens one
   storing the same bytes at once do not collide.
 * Rows that are read, then written, are read ``FOR UPDATE`` (PostgreSQL takes a row lock; on SQLite the whole
   write transaction already holds the database's write lock from ``BEGIN IMMEDIATE``).
-* The canister row leaves room for memories: a later migration adds an ``ic_canister_memories`` table keyed by
-  ``canister_id``, so reading a canister never drags its memories along.
+* Memories, globals, call contexts and the message queue are in their own tables (``state_exec.py``, migration
+  3), so reading a canister never drags its memories along.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ from sqlalchemy.engine import Connection
 from icp_client.management import DefiniteSettings, EnvironmentVariable, Visibility, VisibilityKind
 from icp_client.principal import Principal
 from icp_local.db import IcDatabase, Migration, metadata
+from icp_local.state_exec import MIGRATION as EXEC_MIGRATION
+from icp_local.state_exec import ExecStateTx
 
 ic_canisters = sa.Table(
     "ic_canisters",
@@ -115,6 +118,14 @@ ic_counters = sa.Table(
     sa.Column("value", sa.BigInteger, nullable=False),
 )
 
+_CANISTER = sa.select(ic_canisters).where(ic_canisters.c.canister_id == sa.bindparam("cid"))
+_CANISTER_LOCKED = _CANISTER.with_for_update()
+_SET_CYCLES = (
+    sa.update(ic_canisters)
+    .where(ic_canisters.c.canister_id == sa.bindparam("cid"))
+    .values(cycles=sa.bindparam("cycles"))
+)
+
 NEXT_CANISTER_INDEX = "next_canister_index"
 NEXT_BLOCK = "next_block"
 
@@ -150,6 +161,7 @@ def _full_settings(conn: Connection) -> None:
 MIGRATIONS: list[Migration] = [
     Migration(1, "embedded IC tables", _create_tables),
     Migration(2, "every canister setting stored", _full_settings),
+    EXEC_MIGRATION,
 ]
 
 
@@ -213,15 +225,24 @@ class IcStateTx:
     def __init__(self, conn: Connection, dialect: str) -> None:
         self._conn = conn
         self._dialect = dialect
+        self.exec = ExecStateTx(conn, dialect)
+
+    @contextlib.contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A nested transaction: what the block wrote is undone if it raises (the rest of the transaction stays)."""
+        with self._conn.begin_nested():
+            yield
 
     # --- canisters ---------------------------------------------------------------------------------------
 
     def get_canister(self, canister_id: Principal, *, for_update: bool = False) -> CanisterRow | None:
-        query = sa.select(ic_canisters).where(ic_canisters.c.canister_id == canister_id.to_text())
-        if for_update:
-            query = query.with_for_update()
-        row = self._conn.execute(query).mappings().first()
+        query = _CANISTER_LOCKED if for_update else _CANISTER
+        row = self._conn.execute(query, {"cid": canister_id.to_text()}).mappings().first()
         return None if row is None else _canister_from_row(row)
+
+    def set_cycles(self, canister_id: Principal, cycles: int) -> None:
+        """Write the balance of a canister read ``for_update``."""
+        self._conn.execute(_SET_CYCLES, {"cid": canister_id.to_text(), "cycles": str(cycles)})
 
     def canister_exists(self, canister_id: Principal) -> bool:
         query = sa.select(ic_canisters.c.canister_id).where(
@@ -249,6 +270,7 @@ class IcStateTx:
         text = canister_id.to_text()
         for table in (ic_canisters, ic_history, ic_chunks):
             self._conn.execute(sa.delete(table).where(table.c.canister_id == text))
+        self.exec.forget_canister([canister_id])
 
     def add_history(self, canister_id: Principal, entry: HistoryRow, *, keep: int) -> None:
         """Append a change; keep only the ``keep`` most recent changes of the canister."""
@@ -326,6 +348,14 @@ class IcStateTx:
         row = self._conn.execute(query).mappings().first()
         return None if row is None else MetadataRow(row["name"], bool(row["public"]), bytes(row["content"]))
 
+    def metadata_of(self, module_hash: bytes) -> list[MetadataRow]:
+        """Every ``icp:`` section of a stored module."""
+        query = sa.select(ic_module_metadata).where(ic_module_metadata.c.module_hash == module_hash)
+        return [
+            MetadataRow(r["name"], bool(r["public"]), bytes(r["content"]))
+            for r in self._conn.execute(query).mappings()
+        ]
+
     def count_modules(self) -> int:
         return int(self._conn.execute(sa.select(sa.func.count()).select_from(ic_modules)).scalar_one())
 
@@ -353,6 +383,15 @@ class IcStateTx:
             .where(ic_chunks.c.canister_id == canister_id.to_text(), ic_chunks.c.chunk_hash.in_(set(hashes)))
         )
         return {bytes(row[0]): bytes(row[1]) for row in self._conn.execute(query)}
+
+    def chunk_store_bytes(self, canister_id: Principal) -> int:
+        """The bytes the canister's chunk store holds."""
+        query = (
+            sa.select(sa.func.coalesce(sa.func.sum(sa.func.length(ic_chunk_blobs.c.chunk)), 0))
+            .join(ic_chunks, ic_chunks.c.chunk_hash == ic_chunk_blobs.c.chunk_hash)
+            .where(ic_chunks.c.canister_id == canister_id.to_text())
+        )
+        return int(self._conn.execute(query).scalar_one())
 
     def clear_chunks(self, canister_id: Principal) -> None:
         self._conn.execute(sa.delete(ic_chunks).where(ic_chunks.c.canister_id == canister_id.to_text()))
@@ -437,10 +476,10 @@ def _canister_values(row: CanisterRow) -> dict[str, object]:
 
 def _canister_from_row(row: sa.RowMapping) -> CanisterRow:
     return CanisterRow(
-        canister_id=Principal.from_text(row["canister_id"]),
+        canister_id=_principal(row["canister_id"]),
         status=row["status"],
-        controllers=tuple(Principal.from_text(c) for c in json.loads(row["controllers"])),
-        settings=settings_from_json(row["settings"]),
+        controllers=_controllers(row["controllers"]),
+        settings=_settings(row["settings"]),
         cycles=int(row["cycles"]),
         module_hash=None if row["module_hash"] is None else bytes(row["module_hash"]),
         module_size=int(row["module_size"]),
@@ -449,6 +488,22 @@ def _canister_from_row(row: sa.RowMapping) -> CanisterRow:
         created_at_ns=int(row["created_at_ns"]),
         last_install_ns=None if row["last_install_ns"] is None else int(row["last_install_ns"]),
     )
+
+
+@functools.lru_cache(maxsize=4096)
+def _principal(text: str) -> Principal:
+    return Principal.from_text(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _controllers(text: str) -> tuple[Principal, ...]:
+    return tuple(Principal.from_text(c) for c in json.loads(text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _settings(text: str) -> DefiniteSettings:
+    """Settings parsed once per stored text (they are immutable values)."""
+    return settings_from_json(text)
 
 
 def _history_from_row(row: sa.RowMapping) -> HistoryRow:

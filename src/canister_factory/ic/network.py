@@ -6,6 +6,8 @@
   creation whose reply was lost) returns the first canister with ``duplicate=True``. With
   ``provisional=True`` (local networks only) ``provisional_create_canister_with_cycles`` is used instead.
 * ``read_controllers`` / ``read_module_hash`` read the certified state tree (``read_state``).
+* An upgrade passes the options the module needs (``icp_client.wasm.upgrade_flags``: ``wasm_memory_persistence =
+  keep`` for an enhanced-orthogonal-persistence module, ``replace`` otherwise); a chunked upgrade passes none.
 * A lost reply to ``create_canister`` is retried once with the same ``created_at_time`` (the ledger
   deduplicates it); other updates are not re-issued (the agent re-sends the same envelope only).
 """
@@ -36,6 +38,7 @@ from icp_client.management import (
     status_from_candid,
 )
 from icp_client.principal import Principal
+from icp_client.wasm import upgrade_flags
 
 DEFAULT_CREATION_FEE = CANISTER_CREATION_FEE
 MAINNET_URL = "https://icp-api.io"
@@ -134,10 +137,11 @@ class NetworkManagement:
     def install_code(
         self, *, canister_id: Principal, mode: InstallMode, wasm_module: bytes, arg: bytes
     ) -> None:
+        flags = upgrade_flags(wasm_module) if mode is InstallMode.UPGRADE else None
         self._management(
             "install_code",
             {
-                "mode": _mode(mode),
+                "mode": install_mode_to_candid(mode, flags),
                 "canister_id": canister_id,
                 "wasm_module": wasm_module,
                 "arg": arg,

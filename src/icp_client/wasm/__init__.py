@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 
 from icp_client.errors import InvalidModule
+from icp_client.management import UpgradeFlags, WasmMemoryPersistence
 from icp_client.wasm._binary import (
     ExportKind,
     FuncType,
@@ -108,11 +109,33 @@ __all__ = [
     "module_hash",
     "parse",
     "signature",
+    "upgrade_flags",
     "validate_canister_module",
     "walk",
     "wasm_features",
     "wasmtime_refusal",
 ]
+
+
+def upgrade_flags(module: bytes) -> UpgradeFlags | None:
+    """The upgrade options that installing ``module`` as an upgrade needs, as dfx and icp-cli choose them.
+
+    A module with enhanced orthogonal persistence (``icp:private enhanced-orthogonal-persistence``) keeps its
+    Wasm memory (``wasm_memory_persistence = keep``; the IC refuses such an upgrade without the option); any
+    other module replaces it (``replace``: what an upgrade does to a classic module anyway, and what the IC asks
+    for when the module it replaces had enhanced orthogonal persistence). A module that is not readable gets None
+    (the install will say why).
+    """
+    stream = ModuleStream(MAX_WASM_SIZE)
+    try:
+        stream.feed(module)
+        stream.finish()
+    except InvalidModule:
+        return None
+    names = stream.walker.icp_sections
+    if any(name.endswith(" " + EOP_SECTION) for name in names):
+        return UpgradeFlags(wasm_memory_persistence=WasmMemoryPersistence.KEEP)
+    return UpgradeFlags(wasm_memory_persistence=WasmMemoryPersistence.REPLACE)
 
 
 def module_hash(data: bytes) -> bytes:

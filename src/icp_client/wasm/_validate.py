@@ -45,7 +45,8 @@ def wasm_features(config: wasmtime.Config) -> wasmtime.Config:
     """``config`` with the Wasm features the IC enables, and deterministic floats; returns it.
 
     NaN canonicalisation on; threads, relaxed SIMD, multi-memory, tail calls, GC, exceptions and function
-    references off; SIMD, bulk memory, reference types, multi-value and memory64 on.
+    references off; SIMD, bulk memory, reference types, multi-value and memory64 on; compilation on the
+    calling thread only (fork-safe).
     """
     config.cranelift_nan_canonicalization = True
     config.wasm_threads = False
@@ -60,6 +61,9 @@ def wasm_features(config: wasmtime.Config) -> wasmtime.Config:
     config.wasm_reference_types = True
     config.wasm_multi_value = True
     config.wasm_memory64 = True
+    # No compilation threads: wasmtime's thread pool does not survive fork(), and a forked process that
+    # compiles (a factory worker, a test's child process) would wait for threads that are not there.
+    config.parallel_compilation = False
     return config
 
 

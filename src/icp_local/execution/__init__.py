@@ -87,7 +87,7 @@ Where we differ from the replica on purpose
 from __future__ import annotations
 
 from .api_table import ApiMode
-from .engine import ExecutionEngine
+from .engine import ExecutionEngine, shared_engine
 from .errors import ErrorCode, ExecutionError, HostError, ModuleError, RejectCode, principal_text
 from .instance import CanisterInstance, Execution, default_instruction_limit
 from .lifecycle import Installed, UpgradeOptions, WasmMemoryPersistence
@@ -132,6 +132,7 @@ __all__ = [
     "principal_text",
     "query_call",
     "response",
+    "shared_engine",
     "system_task",
     "update_call",
 ]

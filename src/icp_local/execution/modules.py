@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -30,6 +32,8 @@ MEMORY_RESERVATION = 8 << 30
 """Address space wasmtime reserves per linear memory: the memory never moves (6 GiB Wasm64 limit fits)."""
 
 _CACHE_FORMAT = "icp-local-exec-1"
+DEFAULT_CACHED_MODULES = 64
+"""Compiled modules an engine keeps in memory (least recently used dropped first)."""
 
 
 def engine_config() -> wasmtime.Config:
@@ -66,12 +70,17 @@ class PreparedModule:
 
 
 class ModuleCache:
-    """Prepares modules once per hash; compiled code can also be cached on disk (``directory``)."""
+    """Prepares modules once per hash (the ``capacity`` most recently used kept in memory; thread-safe);
+    compiled code can also be cached on disk (``directory``)."""
 
-    def __init__(self, engine: wasmtime.Engine, directory: Path | None = None) -> None:
+    def __init__(
+        self, engine: wasmtime.Engine, directory: Path | None = None, capacity: int = DEFAULT_CACHED_MODULES
+    ) -> None:
         self.engine = engine
         self._directory = directory
-        self._prepared: dict[bytes, PreparedModule] = {}
+        self._capacity = capacity
+        self._prepared: OrderedDict[bytes, PreparedModule] = OrderedDict()
+        self._lock = threading.Lock()
 
     def prepare(self, wasm: bytes) -> PreparedModule:
         """Validates, rewrites and compiles ``wasm`` (raw or gzipped), or returns the cached result.
@@ -80,14 +89,19 @@ class ModuleCache:
             ModuleError: if the IC would refuse the module (with the replica's text).
         """
         module_hash = hashlib.sha256(wasm).digest()
-        cached = self._prepared.get(module_hash)
-        if cached is not None:
-            return cached
+        with self._lock:
+            cached = self._prepared.get(module_hash)
+            if cached is not None:
+                self._prepared.move_to_end(module_hash)
+                return cached
         checked = check(wasm)
         rewritten = rewrite(checked.wasm, checked.parsed)
         imports = tuple(i.name for i in checked.parsed.imported_functions())
         prepared = PreparedModule(module_hash, checked.facts, imports, self._compile(rewritten))
-        self._prepared[module_hash] = prepared
+        with self._lock:
+            self._prepared[module_hash] = prepared
+            while len(self._prepared) > self._capacity:
+                self._prepared.popitem(last=False)
         return prepared
 
     def _compile(self, wasm: bytes) -> wasmtime.Module:

@@ -92,7 +92,7 @@ def test_spare_with_the_same_module_is_reinstalled(h: Harness, alice: Principal,
     deployments = [c for c in ic.canister_info(spare, 20).recent_changes if c.kind == "code_deployment"]
     bob = new_principal()
     created = h.factory.create_and_install_with(
-        bob, request(upload_module(h.factory, bob, WASM), init_arg=b"bob")
+        bob, request(upload_module(h.factory, bob, WASM), init_arg=bytes.fromhex("4449444c00017d07"))
     )
     assert created.canister_id == spare
     after = [c for c in ic.canister_info(spare, 20).recent_changes if c.kind == "code_deployment"]
