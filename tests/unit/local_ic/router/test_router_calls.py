@@ -1,0 +1,136 @@
+"""Calls between canisters through the router, on hand-written 32-bit canisters: answers, rejects, traps,
+callbacks and cleanup, cycles attached and refunded, size limits, and open calls when code is uninstalled."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from icp_client.errors import Reject
+from icp_client.principal import Principal
+from icp_local import IngressTooLarge, LocalIc, execute, fees
+from tests.unit.local_ic.router.wat_canisters import CALLEE, RELAY, relay_arg
+
+
+@pytest.fixture
+def callee(ic: LocalIc) -> Principal:
+    canister = ic.create_canister()
+    ic.install_canister(canister, CALLEE)
+    return canister
+
+
+@pytest.fixture
+def relay(ic: LocalIc) -> Principal:
+    canister = ic.create_canister()
+    ic.install_canister(canister, RELAY)
+    return canister
+
+
+def reject(call: object, code: int, error_code: str | None, fragment: str = "") -> Reject:
+    with pytest.raises(Reject) as info:
+        call()  # type: ignore[operator]
+    assert (info.value.reject_code, info.value.error_code) == (code, error_code), info.value
+    assert fragment in info.value.reject_message, info.value.reject_message
+    return info.value
+
+
+def test_ingress_answers_from_a_32_bit_canister(ic: LocalIc, callee: Principal) -> None:
+    assert ic.update_call(callee, "echo", b"abc") == b"abc"
+    reject(lambda: ic.update_call(callee, "refuse"), 4, "IC0406", "nope")
+    reject(
+        lambda: ic.update_call(callee, "silent"), 5, "IC0506", f"Canister {callee} did not reply to the call"
+    )
+    reject(lambda: ic.update_call(callee, "boom"), 5, "IC0502", "Canister trapped: unreachable")
+
+
+def test_a_reply_comes_back_to_the_callers_callback(ic: LocalIc, relay: Principal, callee: Principal) -> None:
+    answer = ic.update_call(relay, "relay", relay_arg(callee.raw, "echo"))
+    assert answer[:5] == b"hello"
+    assert int.from_bytes(answer[5:], "little") == 1000  # echo accepts nothing: every cycle comes back
+
+
+def test_cycles_accepted_move_and_the_rest_are_refunded(
+    ic: LocalIc, relay: Principal, callee: Principal
+) -> None:
+    relay_before, callee_before = ic.get_cycles_balance(relay), ic.get_cycles_balance(callee)
+    answer = ic.update_call(relay, "relay", relay_arg(callee.raw, "take_half"))
+    assert int.from_bytes(answer, "little") == 500
+    # the callee keeps the 500 it accepted and pays its execution (the base fee and a few instructions)
+    callee_paid = 500 - (ic.get_cycles_balance(callee) - callee_before)
+    assert fees.UPDATE_MESSAGE_FEE < callee_paid < fees.UPDATE_MESSAGE_FEE + 1_000
+    # the relay pays the 500, the call's fee, the response's bytes and two executions (ingress and callback)
+    relay_paid = relay_before - ic.get_cycles_balance(relay)
+    floor = (
+        500
+        + fees.call_request("take_half", b"hello")
+        + fees.ingress_induction("relay", b"")
+        + 2 * fees.UPDATE_MESSAGE_FEE
+    )
+    assert floor < relay_paid < floor + 2_000_000
+
+
+def test_rejects_and_traps_reach_the_reject_callback(
+    ic: LocalIc, relay: Principal, callee: Principal
+) -> None:
+    refused = ic.update_call(relay, "relay", relay_arg(callee.raw, "refuse"))
+    assert refused == b"R\x04nope"
+    trapped = ic.update_call(relay, "relay", relay_arg(callee.raw, "boom"))
+    assert trapped[:2] == b"R\x05" and b"Canister trapped: unreachable" in trapped
+    missing = ic.update_call(relay, "relay", relay_arg(Principal.from_canister_index(4242).raw, "echo"))
+    assert missing[:2] == b"R\x03" and b"not found" in missing
+    no_method = ic.update_call(relay, "relay", relay_arg(callee.raw, "nothing"))
+    assert no_method[:2] == b"R\x05" and b"has no update method 'nothing'" in no_method
+    silent = ic.update_call(relay, "relay", relay_arg(callee.raw, "silent"))
+    assert silent[:2] == b"R\x05" and b"did not reply" in silent
+
+
+def test_a_trapping_callback_runs_the_cleanup_and_fails_the_call(
+    ic: LocalIc, relay: Principal, callee: Principal
+) -> None:
+    reject(
+        lambda: ic.update_call(relay, "relay_bad", relay_arg(callee.raw, "echo")), 5, "IC0502", "unreachable"
+    )
+    assert ic.query_call(relay, "cleaned") == bytes([77])
+
+
+def test_a_call_whose_callbacks_never_answer_did_not_reply(
+    ic: LocalIc, relay: Principal, callee: Principal
+) -> None:
+    reject(lambda: ic.update_call(relay, "relay_mute", relay_arg(callee.raw, "echo")), 5, "IC0506")
+
+
+def test_the_management_canister_and_system_canisters_through_call(ic: LocalIc, callee: Principal) -> None:
+    reject(
+        lambda: ic.call(ic.sender, Principal(b""), "raw_rand", b"DIDL\x00\x00"), 4, "IC0406", "Only canisters"
+    )
+    reject(lambda: ic.call(ic.sender, Principal(b""), "no_such", b"DIDL\x00\x00"), 5, "IC0536")
+    assert ic.call(ic.sender, callee, "echo", b"x") == b"x"
+
+
+def test_message_size_limits(ic: LocalIc, callee: Principal) -> None:
+    with pytest.raises(IngressTooLarge):
+        ic.update_call(callee, "echo", bytes(2 * 1024 * 1024))
+    reject(lambda: ic.update_call(callee, "big"), 5, "IC0504", "cannot be larger than 2097152")
+
+
+def test_uninstall_answers_the_open_calls_and_drops_late_responses(
+    ic: LocalIc, relay: Principal, callee: Principal
+) -> None:
+    ingress_id = os.urandom(32)
+    with ic.router.write(None) as (tx, env):  # the first message only: the call to the callee stays queued
+        assert (
+            execute.ingress_update(
+                tx, env, ic.sender, relay, "relay", relay_arg(callee.raw, "count"), ingress_id
+            )
+            is None
+        )
+    ic.uninstall_canister(relay)
+    with ic.router.read(None) as (tx, _env):
+        outcome = tx.exec.get_ingress(ingress_id)
+    assert outcome is not None and outcome.status == "rejected" and outcome.reject_code == 4
+    assert outcome.reject_message == f"Canister {relay} has been uninstalled."
+    assert ic.drain() == 2  # the request runs on the callee; its response finds no callback and is dropped
+    assert ic.query_call(callee, "peek") == b"\x01"
+    with ic.router.read(None) as (tx, _env):
+        assert tx.exec.queue_length() == 0 and tx.exec.contexts_of(relay) == []
