@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from canister_factory.cli import _admin, _candid, _canisters, _demo, _network, _serve, _uploads  # noqa: F401  (they register commands)
+from canister_factory.cli import _admin, _candid, _canisters, _demo, _ic, _network, _serve, _uploads  # noqa: F401  (they register commands)
 from canister_factory.cli._main import cli
 
 
