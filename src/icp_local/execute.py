@@ -102,6 +102,13 @@ def _runnable(tx: IcStateTx, canister_id: Principal, *, for_update: bool) -> Can
     return row
 
 
+def _require_attached(row: CanisterRow, message: MessageRow) -> None:
+    """``minimum_incoming_canister_call_cycles``: a call from another canister must attach that many."""
+    minimum = row.settings.minimum_incoming_canister_call_cycles
+    if message.sender != row.canister_id and message.cycles < minimum:
+        raise rejects.too_few_cycles_attached(row.canister_id, minimum, message.cycles)
+
+
 def _require_cycles(row: CanisterRow, fee: int) -> None:
     if row.cycles < fee:
         raise rejects.out_of_cycles(row.canister_id, fee - row.cycles)
@@ -154,6 +161,7 @@ def deliver_request(tx: IcStateTx, env: Env, message: MessageRow) -> None:
     try:
         row = _runnable(tx, message.receiver, for_update=True)
         _require_cycles(row, fees.UPDATE_MESSAGE_FEE)
+        _require_attached(row, message)
     except Reject as refused:
         respond(tx, env, message.receiver, origin, Answer(reject=refused), message.cycles)
         return

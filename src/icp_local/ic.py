@@ -1,40 +1,56 @@
-"""The local IC: one application subnet's management canister, the cycles ledger and the CMC, in process.
+"""The local IC: one application subnet that runs canisters, with its management canister, the cycles ledger and
+the CMC, in process.
 
-``LocalIc`` keeps all of its state in a database (tables ``ic_*``, ``state.py``; ``db.py``), so
-it survives restarts and is shared by every process that opens the same database. Each public method is one
-call to the IC: it takes the caller (``sender``) first, runs in one write transaction (a reject leaves no
-effect) and raises ``Reject`` with the specification's reject code and the replica's error code and message
-shape.
+``LocalIc`` keeps all of its state in a database (tables ``ic_*``: ``state.py``, ``state_exec.py``; ``db.py``), so
+it survives restarts and is shared by every process that opens the same database. Each public method is one call
+to the IC, routed by :mod:`icp_local.router` (the HTTP front uses the same router): the management methods take
+the caller (``sender``) first, the PocketIC-style methods take it as ``sender=`` (``set_sender``, anonymous at
+first); every call runs in one transaction (a reject leaves no effect) and raises ``Reject`` with the
+specification's reject code and the replica's error code and message shape.
 
 ::
 
     LocalIc
+    ├── canisters                      update_call, query_call, create_canister, install/reinstall/upgrade/
+    │                                  uninstall_canister, add_cycles, get_cycles_balance, get_time, call, drain
+    │                                  (the names of PocketIC's Python library)
     ├── management canister aaaaa-aa   provisional_create_canister_with_cycles, install_code, ...
-    ├── cycles ledger um5iw-...        icrc1_balance_of, create_canister, withdraw, mint, ...
+    ├── cycles ledger um5iw-...        icrc1_balance_of, create_canister, withdraw, deposit, mint
     ├── CMC rkp4c-...                  get_default_subnets
-    ├── public reads                   read_controllers, read_module_hash, read_metadata (the state tree's)
-    └── hooks                          run before and after each public method (tests inject faults with
+    ├── public reads                   read_controllers, read_module_hash, read_metadata, read_certified_data
+    └── hooks                          run before and after each call (tests inject faults with
                                        ``icp_local.testing.faults_of``)
+
+Canisters run (:mod:`icp_local.execution`, under wasmtime): installs run ``canister_init``, upgrades their hooks,
+calls between canisters and to the management canister go through a durable queue (:mod:`icp_local.router`).
 
 Deliberate differences from the real IC:
 
-* Time does not pass inside the IC: nothing is charged for storage, compute or idle time, and canisters are
-  never frozen. ``idle_cycles_burned_per_day`` reports what a real subnet would charge for the module's
-  storage. Only these are charged to the canister: install (5M base + 1.2M per message + 2k per ingress byte,
-  2/IC0207 when it cannot pay) and ``upload_chunk`` (as install's message fees + 200M, 5/IC0504 when it cannot
-  pay). The freezing threshold is stored and reported but not enforced; ``reserved_cycles`` is always 0.
-* Modules are not run (yet): ``install`` has no ``canister_init``, ``upgrade`` no hooks, and a canister has no
-  memories; a module is checked for structure (magic, version, sections, size limits, ``icp:`` custom
-  sections), not validated as Wasm code. ``memory_size`` is the installed module's size.
-* ``stop_canister`` stops at once (there are never open call contexts), so a canister is never ``stopping``.
+* No rounds, and time does not pass inside the IC (issue 12 adds both): an update call returns once every call it
+  caused has been answered (as PocketIC's ``update_call`` ticks until then); ``ic0.time`` is the clock's time when
+  a message runs. Nothing is charged for storage, compute or idle time and canisters are never frozen;
+  ``idle_cycles_burned_per_day`` reports what a real subnet would charge for the canister's memory. Timers and
+  heartbeats are not fired.
+* Cycles are charged per message (``fees.py``: an update's 5M plus its instructions, an ingress message's 1.2M plus
+  2k a byte, a call's 260k plus 1k a byte and its response's bytes; queries are free), without the replica's
+  prepayment for a response: a callback's execution is charged when it runs and never fails for want of cycles (a
+  balance that cannot pay goes to zero). A failed install charges nothing (the replica charges the instructions it
+  ran). The freezing threshold is stored and reported but not enforced; ``reserved_cycles`` is always 0.
+* Instructions are counted by wasmtime's fuel, one per Wasm operator (``icp_local.execution`` lists its own
+  differences: no deterministic time slicing, the Wasm memory limit checked when a message ends, ...).
+* ``stop_canister`` stops at once, even with open call contexts (they are answered as usual), so a canister is
+  never ``stopping``; ``uninstall_code`` and ``reinstall`` answer open call contexts with a reject, and a response
+  to a call they made is dropped (its refund still lands).
+* ``canister_inspect_message`` runs for every ingress update, in process too.
+* Best-effort calls never time out; composite queries call other canisters' queries at once, in order (a call back
+  into the graph is IC0517, a graph deeper than 20 IC0525). Query statistics are not counted, canister logs not
+  kept, and a query gets no data certificate (``ic0.data_certificate_present`` is 0); ``read_state`` serves
+  ``certified_data``.
 * The ingress size limit (2 MiB), an HTTP 413 before consensus on the real IC, is raised here as
-  ``IngressTooLarge``, an ``Reject`` with code 4 and no error code.
-* ``canister_status`` is allowed to controllers and to the canister itself (the default
-  ``status_visibility``); other visibilities are not modelled, nor ``log_visibility``,
-  ``environment_variables`` or snapshots.
+  ``IngressTooLarge``, a ``Reject`` with code 4 and no error code.
 * ``provisional_create_canister_with_cycles`` is open to anyone, as on a development instance; a
   ``specified_id`` inside the automatic range is refused (4/IC0408) like the replica's test environment does.
-* ``uninstall_code`` keeps the chunk store.
+* ``uninstall_code`` keeps the chunk store. Snapshots are not modelled.
 * The cycles ledger keeps no block log, only the next block index; ``mint`` and ``deposit`` are the operator's
   stand-in for acquiring cycles (``mint`` is not a ledger method; ``deposit`` deducts the fee like the
   ledger's code). The ledger's dedup identity is the recorded transaction (account, amount, receiver,
@@ -421,6 +437,12 @@ class LocalIc:
         """``/canister/<id>/metadata/<name>``: None if absent, or private and ``sender`` not a controller."""
         with self._read("read_metadata") as (tx, _env):
             return management.read_metadata(tx, canister_id, name, sender)
+
+    def read_certified_data(self, canister_id: Principal) -> bytes | None:
+        """``/canister/<id>/certified_data``: what the canister certified (None without code)."""
+        with self._read("read_certified_data") as (tx, _env):
+            state = tx.exec.get_exec(canister_id)
+            return None if state is None else state.certified_data
 
     def installed_module(self, canister_id: Principal) -> bytes | None:
         """The installed module's bytes (as given to install), None for an empty canister."""

@@ -198,3 +198,13 @@ def uninstalled(canister_id: Principal) -> Reject:
 def reinstalled(canister_id: Principal) -> Reject:
     """The answer to the open calls of a canister whose code was reinstalled."""
     return Reject(CANISTER_REJECT, f"Canister {canister_id} has been reinstalled.", "IC0406")
+
+
+def too_few_cycles_attached(canister_id: Principal, minimum: int, attached: int) -> Reject:
+    """A call to a canister whose ``minimum_incoming_canister_call_cycles`` it does not meet."""
+    return Reject(
+        CANISTER_ERROR,
+        f"Canister {canister_id} requires at least {minimum} cycles attached to incoming calls, "
+        f"but {attached} were attached.",
+        "IC0520",
+    )

@@ -107,6 +107,7 @@ class Front:
         self.metrics = FrontMetrics()
         self.requests = RequestLog()
         self.dispatcher = Dispatcher(engine, keys.subnet_id, self.metrics, dev_mint=self.options.dev_mint)
+        engine.router.runtime.root_key = keys.root_key_der  # what ic0.root_key_copy gives canisters
         self._ranges = _subnet_ranges(engine) + list(self.options.extra_ranges)
 
     @property
@@ -351,6 +352,14 @@ class Front:
             content = self._metadata(canister_id, path[3], sender)
             if content is not None:
                 node[b"metadata"] = {path[3]: content}
+        if (
+            len(path) >= 3
+            and path[2] == b"certified_data"
+            and not self.dispatcher.is_system_canister(canister_id)
+        ):
+            certified = self.engine.read_certified_data(canister_id)
+            if certified is not None:
+                node[b"certified_data"] = certified
         return node
 
     def _metadata(self, canister_id: Principal, name: bytes, sender: Principal) -> bytes | None:

@@ -8,6 +8,7 @@ import os
 import pytest
 
 from icp_client.errors import Reject
+from icp_client.management import CanisterSettings
 from icp_client.principal import Principal
 from icp_local import IngressTooLarge, LocalIc, execute, fees
 from tests.unit.local_ic.router.wat_canisters import CALLEE, RELAY, relay_arg
@@ -134,3 +135,20 @@ def test_uninstall_answers_the_open_calls_and_drops_late_responses(
     assert ic.query_call(callee, "peek") == b"\x01"
     with ic.router.read(None) as (tx, _env):
         assert tx.exec.queue_length() == 0 and tx.exec.contexts_of(relay) == []
+
+
+def test_certified_data_is_stored_with_the_state(ic: LocalIc, callee: Principal) -> None:
+    assert ic.read_certified_data(callee) == b""
+    ic.update_call(callee, "certify", b"\x01" * 32)
+    assert ic.read_certified_data(callee) == b"\x01" * 32
+    reject(lambda: ic.update_call(callee, "certify", b"\x01" * 33), 5, "IC0504", "no larger than 32 bytes")
+    assert ic.read_certified_data(callee) == b"\x01" * 32
+
+
+def test_a_minimum_of_incoming_cycles_is_enforced_for_canisters(
+    ic: LocalIc, relay: Principal, callee: Principal
+) -> None:
+    ic.update_settings(ic.sender, callee, CanisterSettings(minimum_incoming_canister_call_cycles=2000))
+    refused = ic.update_call(relay, "relay", relay_arg(callee.raw, "echo"))
+    assert refused[:2] == b"R\x05" and b"requires at least 2000 cycles attached" in refused
+    assert ic.update_call(callee, "echo", b"ingress is not subject to it") == b"ingress is not subject to it"

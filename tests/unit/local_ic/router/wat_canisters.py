@@ -8,10 +8,14 @@ __all__ = ["CALLEE", "RELAY", "relay_arg"]
 
 # "echo" replies with its argument; "refuse" rejects ("nope"); "silent" never answers; "boom" traps;
 # "take_half" accepts half of the cycles attached; "big" tries to reply with 2 MiB + 1 bytes;
-# "count" counts its calls in a global and replies with the count (one byte).
+# "count" counts its calls in a global and replies with the count (one byte); "certify" sets its certified data
+# to its argument; "root_key" replies with the root key it sees.
 CALLEE = wat(
     """
   (import "ic0" "msg_cycles_available128" (func $available (param i32)))
+  (import "ic0" "certified_data_set" (func $certify (param i32 i32)))
+  (import "ic0" "root_key_size" (func $key_size (result i32)))
+  (import "ic0" "root_key_copy" (func $key_copy (param i32 i32 i32)))
   (import "ic0" "msg_cycles_accept128" (func $accept (param i64 i64 i32)))
   (global $count (mut i32) (i32.const 0))
   (data (i32.const 100) "nope")
@@ -31,6 +35,12 @@ CALLEE = wat(
     (global.set $count (i32.add (global.get $count) (i32.const 1)))
     (i32.store8 (i32.const 300) (global.get $count))
     (call $reply_append (i32.const 300) (i32.const 1)) (call $reply))
+  (func (export "canister_update certify")
+    (call $arg_copy (i32.const 0) (i32.const 0) (call $arg_size))
+    (call $certify (i32.const 0) (call $arg_size)) (call $reply))
+  (func (export "canister_update root_key")
+    (call $key_copy (i32.const 0) (i32.const 0) (call $key_size))
+    (call $reply_append (i32.const 0) (call $key_size)) (call $reply))
   (func (export "canister_query peek")
     (i32.store8 (i32.const 300) (global.get $count))
     (call $reply_append (i32.const 300) (i32.const 1)) (call $reply))
