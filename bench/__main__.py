@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench import create, ic_bytes, scale, upload
+from bench import exec as execution
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results.json"
@@ -30,6 +31,8 @@ TARGETS: dict[str, tuple[float, bool]] = {
     "scale_factory_stats_ratio": (2, False),
     "scale_list_ratio": (2, False),
     "ic_bytes_ratio_n100": (1.1, False),
+    "exec_query_ratio": (10, False),
+    "exec_heap_ratio": (3, False),
 }
 
 
@@ -61,8 +64,15 @@ def _suites(quick: bool) -> list[tuple[str, Callable[[], dict[str, float]]]]:
             ("create", lambda: create.run(50)),
             ("scale", lambda: scale.run(1_000, 20_000)),
             ("ic_bytes", lambda: ic_bytes.run((1, 3))),
+            ("exec", lambda: execution.run(quick=True)),
         ]
-    return [("upload", upload.run), ("create", create.run), ("scale", scale.run), ("ic_bytes", ic_bytes.run)]
+    return [
+        ("upload", upload.run),
+        ("create", create.run),
+        ("scale", scale.run),
+        ("ic_bytes", ic_bytes.run),
+        ("exec", execution.run),
+    ]
 
 
 def _verdict(key: str, value: float) -> str:
