@@ -11,7 +11,7 @@ from icp_client.errors import Reject
 from icp_client.management import CanisterSettings
 from icp_client.principal import Principal
 from icp_local import IngressTooLarge, LocalIc, execute, fees
-from tests.unit.local_ic.router.wat_canisters import CALLEE, RELAY, relay_arg
+from tests.unit.local_ic.router.wat_canisters import CALLEE, COMPOSITE, RELAY, relay_arg
 
 
 @pytest.fixture
@@ -152,3 +152,15 @@ def test_a_minimum_of_incoming_cycles_is_enforced_for_canisters(
     refused = ic.update_call(relay, "relay", relay_arg(callee.raw, "echo"))
     assert refused[:2] == b"R\x05" and b"requires at least 2000 cycles attached" in refused
     assert ic.update_call(callee, "echo", b"ingress is not subject to it") == b"ingress is not subject to it"
+
+
+def test_a_composite_query_calls_another_canisters_query(ic: LocalIc, callee: Principal) -> None:
+    asker = ic.create_canister()
+    ic.install_canister(asker, COMPOSITE)
+    ic.update_call(callee, "count")
+    ic.update_call(callee, "count")
+    assert ic.query_call(asker, "ask", callee.raw) == b"\x02"
+    assert ic.query_call(asker, "ask_update", callee.raw) == b"R\x05"  # "count" is no query
+    assert ic.query_call(asker, "ask_self") == b"R\x05"  # a call back into the graph
+    reject(lambda: ic.update_call(asker, "ask", callee.raw), 5, "IC0536", "has no update method 'ask'")
+    assert ic.query_call(callee, "peek") == b"\x02", "the composite query changed nothing"

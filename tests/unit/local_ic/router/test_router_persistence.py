@@ -10,6 +10,7 @@ import sys
 import textwrap
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -163,3 +164,17 @@ def test_a_deleted_canister_leaves_no_execution_state(ic: LocalIc) -> None:
         assert tx.exec.get_exec(canister) is None and tx.exec.pages(canister) == {"h": {}, "s": {}}
     assert ic.router.runtime.live.get(canister) is None
     assert not ic.canister_exists(Principal.from_text(canister.to_text()))
+
+
+def test_threads_calling_one_canister_lose_no_update(ic: LocalIc) -> None:
+    counter = ic.create_canister()
+    ic.install_canister(counter, COUNTER_WASM.read_bytes(), nat(0))
+
+    def work(_: int) -> None:
+        for _ in range(10):
+            ic.update_call(counter, "inc", nat(1))
+            ic.query_call(counter, "get", EMPTY)
+
+    with ThreadPoolExecutor(6) as pool:
+        list(pool.map(work, range(6)))
+    assert one(ic.query_call(counter, "get", EMPTY)) == 60

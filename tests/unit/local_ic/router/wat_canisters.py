@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.unit.local_ic.execution.conftest import wat
 
-__all__ = ["CALLEE", "RELAY", "relay_arg"]
+__all__ = ["CALLEE", "COMPOSITE", "RELAY", "relay_arg"]
 
 # "echo" replies with its argument; "refuse" rejects ("nope"); "silent" never answers; "boom" traps;
 # "take_half" accepts half of the cycles attached; "big" tries to reply with 2 MiB + 1 bytes;
@@ -103,3 +103,40 @@ RELAY = wat(
 def relay_arg(callee: bytes, method: str) -> bytes:
     """The relay's argument: the callee's id and the method to call."""
     return bytes([len(callee)]) + callee + method.encode()
+
+
+# A composite query "ask" that calls the query "peek" of the canister whose id is its argument and replies with
+# the answer it gets, "ask_self" that calls itself (a loop), and "ask_update" that calls an update method.
+COMPOSITE = wat(
+    """
+  (import "ic0" "call_new" (func $call_new (param i32 i32 i32 i32 i32 i32 i32 i32)))
+  (import "ic0" "call_perform" (func $perform (result i32)))
+  (import "ic0" "msg_reject_code" (func $rej_code (result i32)))
+  (import "ic0" "canister_self_size" (func $self_size (result i32)))
+  (import "ic0" "canister_self_copy" (func $self_copy (param i32 i32 i32)))
+  (table 2 funcref)
+  (elem (i32.const 0) $on_reply $on_reject)
+  (data (i32.const 200) "peek")
+  (data (i32.const 210) "count")
+  (func $on_reply (param $env i32)
+    (call $arg_copy (i32.const 1000) (i32.const 0) (call $arg_size))
+    (call $reply_append (i32.const 1000) (call $arg_size)) (call $reply))
+  (func $on_reject (param $env i32)
+    (i32.store8 (i32.const 1000) (i32.const 82))
+    (i32.store8 (i32.const 1001) (call $rej_code))
+    (call $reply_append (i32.const 1000) (i32.const 2)) (call $reply))
+  (func $ask (param $callee_size i32) (param $method i32) (param $method_size i32)
+    (call $call_new (i32.const 0) (local.get $callee_size) (local.get $method) (local.get $method_size)
+      (i32.const 0) (i32.const 0) (i32.const 1) (i32.const 0))
+    (drop (call $perform)))
+  (func (export "canister_composite_query ask")
+    (call $arg_copy (i32.const 0) (i32.const 0) (call $arg_size))
+    (call $ask (call $arg_size) (i32.const 200) (i32.const 4)))
+  (func (export "canister_composite_query ask_update")
+    (call $arg_copy (i32.const 0) (i32.const 0) (call $arg_size))
+    (call $ask (call $arg_size) (i32.const 210) (i32.const 5)))
+  (func (export "canister_composite_query ask_self")
+    (call $self_copy (i32.const 0) (i32.const 0) (call $self_size))
+    (call $ask (call $self_size) (i32.const 200) (i32.const 4)))
+"""
+)
