@@ -181,7 +181,7 @@ def deliver_request(tx: IcStateTx, env: Env, message: MessageRow) -> None:
     ctx = message_context(
         env, row, live, caller=message.sender.raw, arg=message.payload, cycles_available=message.cycles
     )
-    _finish(tx, env, row, live, update_call(live.instance, message.method, ctx), context, stored=True)
+    _finish(tx, env, row, live, update_call(live.instance, message.method, ctx), context, stored=False)
 
 
 def deliver_response(tx: IcStateTx, env: Env, message: MessageRow) -> None:

@@ -3,15 +3,19 @@ callbacks and cleanup, cycles attached and refunded, size limits, and open calls
 
 from __future__ import annotations
 
+import hashlib
 import os
 
 import pytest
 
+from icp_client import interfaces
+from icp_client.candid import decode, encode
 from icp_client.errors import Reject
 from icp_client.management import CanisterSettings
 from icp_client.principal import Principal
 from icp_local import IngressTooLarge, LocalIc, execute, fees
-from tests.unit.local_ic.router.wat_canisters import CALLEE, COMPOSITE, RELAY, relay_arg
+from tests.unit.local_ic.router.conftest import T
+from tests.unit.local_ic.router.wat_canisters import CALLEE, COMPOSITE, RELAY, forward_arg, relay_arg
 
 
 @pytest.fixture
@@ -164,3 +168,57 @@ def test_a_composite_query_calls_another_canisters_query(ic: LocalIc, callee: Pr
     assert ic.query_call(asker, "ask_self") == b"R\x05"  # a call back into the graph
     reject(lambda: ic.update_call(asker, "ask", callee.raw), 5, "IC0536", "has no update method 'ask'")
     assert ic.query_call(callee, "peek") == b"\x02", "the composite query changed nothing"
+
+
+def test_a_canister_creates_a_canister_and_installs_code_on_it(ic: LocalIc, relay: Principal) -> None:
+    management = interfaces.management()
+    create = management.methods["create_canister"]
+    arg = encode(create.args, [{"settings": None, "sender_canister_version": None}])
+    reply = ic.update_call(relay, "forward", forward_arg(b"", "create_canister", arg, cycles=2 * T))
+    (created,) = decode(reply[:-16], create.results)
+    child = created["canister_id"]
+    assert int.from_bytes(reply[-16:], "little") == 0, "create_canister consumes the cycles attached"
+    assert ic.read_controllers(child) == (relay,)
+    assert ic.get_cycles_balance(child) == 2 * T - ic.config.creation_fee
+    install = management.methods["install_code"]
+    install_arg = {
+        "mode": {"install": None},
+        "canister_id": child,
+        "wasm_module": CALLEE,
+        "arg": b"",
+        "sender_canister_version": None,
+    }
+    ic.update_call(relay, "forward", forward_arg(b"", "install_code", encode(install.args, [install_arg])))
+    assert ic.update_call(child, "echo", b"born of a canister") == b"born of a canister"
+    status = management.methods["canister_status"]
+    reply = ic.update_call(
+        relay, "forward", forward_arg(b"", "canister_status", encode(status.args, [{"canister_id": child}]))
+    )
+    (report,) = decode(reply[:-16], status.results)
+    assert report["module_hash"] == hashlib.sha256(CALLEE).digest() and report["settings"]["controllers"] == [
+        relay
+    ]
+
+
+def test_management_rejects_reach_the_calling_canister(
+    ic: LocalIc, relay: Principal, callee: Principal
+) -> None:
+    status = interfaces.management().methods["canister_status"]
+    arg = encode(status.args, [{"canister_id": callee}])  # the relay does not control the callee
+    refused = ic.update_call(relay, "forward", forward_arg(b"", "canister_status", arg))
+    assert refused[:2] == b"R\x05" and b"Only the controllers" in refused
+    nothing = ic.update_call(relay, "forward", forward_arg(b"", "sign_with_ecdsa", b"DIDL\x00\x00"))
+    assert nothing[:2] == b"R\x05" and b"has no method 'sign_with_ecdsa'" in nothing
+    garbled = ic.update_call(relay, "forward", forward_arg(b"", "canister_status", b"not candid"))
+    assert garbled[:2] == b"R\x05" and b"Failed to decode" in garbled
+
+
+def test_a_chain_of_three_canisters(ic: LocalIc, relay: Principal, callee: Principal) -> None:
+    middle = ic.create_canister()
+    ic.install_canister(middle, RELAY)
+    # relay -> middle.relay -> callee.echo: the middle's call context waits on its own call
+    answer = ic.update_call(relay, "forward", forward_arg(middle.raw, "relay", relay_arg(callee.raw, "echo")))
+    inner = answer[:-16]  # what the middle replied: the callee's answer and the middle's refund
+    assert inner[:5] == b"hello" and int.from_bytes(inner[5:], "little") == 1000
+    with ic.router.read(None) as (tx, _env):
+        assert tx.exec.contexts_of(middle) == [] and tx.exec.queue_length() == 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.unit.local_ic.execution.conftest import wat
 
-__all__ = ["CALLEE", "COMPOSITE", "RELAY", "relay_arg"]
+__all__ = ["CALLEE", "COMPOSITE", "RELAY", "forward_arg", "relay_arg"]
 
 # "echo" replies with its argument; "refuse" rejects ("nope"); "silent" never answers; "boom" traps;
 # "take_half" accepts half of the cycles attached; "big" tries to reply with 2 MiB + 1 bytes;
@@ -52,6 +52,8 @@ CALLEE = wat(
 # "hello" and 1000 cycles. "relay" replies with the answer (a reject as "R", its code byte and its message, and
 # the cycles refunded as 16 bytes after a reply); "relay_bad"'s reply callback traps after the cleanup callback
 # (table 3) was set to record 77; "relay_mute"'s callbacks never answer; "cleaned" reads what cleanup recorded.
+# "forward" sends any call: its argument is [n][callee][m][method][8 bytes: cycles][the call's argument], and it
+# answers as "relay" does.
 RELAY = wat(
     """
   (import "ic0" "call_new" (func $call_new (param i32 i32 i32 i32 i32 i32 i32 i32)))
@@ -91,6 +93,18 @@ RELAY = wat(
     (call $on_cleanup (i32.const 3) (i32.const 77))
     (drop (call $perform)))
   (func (export "canister_update relay") (call $start (i32.const 0) (i32.const 1)))
+  (func (export "canister_update forward")
+    (local $n i32) (local $m i32) (local $body i32)
+    (call $arg_copy (i32.const 2000) (i32.const 0) (call $arg_size))
+    (local.set $n (i32.load8_u (i32.const 2000)))
+    (local.set $m (i32.load8_u (i32.add (i32.const 2001) (local.get $n))))
+    (local.set $body (i32.add (i32.add (i32.const 2002) (local.get $n)) (i32.add (local.get $m) (i32.const 8))))
+    (call $call_new (i32.const 2001) (local.get $n)
+      (i32.add (i32.const 2002) (local.get $n)) (local.get $m)
+      (i32.const 0) (i32.const 0) (i32.const 1) (i32.const 0))
+    (call $call_data (local.get $body) (i32.sub (i32.add (i32.const 2000) (call $arg_size)) (local.get $body)))
+    (call $call_cycles (i64.const 0) (i64.load (i32.sub (local.get $body) (i32.const 8))))
+    (drop (call $perform)))
   (func (export "canister_update relay_bad") (call $start (i32.const 2) (i32.const 1)))
   (func (export "canister_update relay_mute") (call $start (i32.const 4) (i32.const 4)))
   (func (export "canister_query cleaned")
@@ -140,3 +154,9 @@ COMPOSITE = wat(
     (call $ask (call $self_size) (i32.const 200) (i32.const 4)))
 """
 )
+
+
+def forward_arg(callee: bytes, method: str, arg: bytes, cycles: int = 0) -> bytes:
+    """The relay's ``forward`` argument: any call, with cycles attached."""
+    name = method.encode()
+    return bytes([len(callee)]) + callee + bytes([len(name)]) + name + cycles.to_bytes(8, "little") + arg
