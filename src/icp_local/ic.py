@@ -134,7 +134,8 @@ class LocalIc:
         return self._db
 
     def close(self) -> None:
-        """Release the database's connections."""
+        """Release the live instances and the database's connections."""
+        self._router.runtime.live.clear()
         self._db.dispose()
 
     @property

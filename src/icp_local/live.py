@@ -114,6 +114,13 @@ class LiveInstances:
         if live is not None:
             live.instance.close()
 
+    def clear(self) -> None:
+        """Close and forget every instance (the local IC is closing)."""
+        with self._guard:
+            entries, self._entries = list(self._entries.values()), OrderedDict()
+        for live in entries:
+            live.instance.close()
+
     def __len__(self) -> int:
         with self._guard:
             return len(self._entries)
