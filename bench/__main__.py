@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench import candid, create, ic_bytes, scale, upload
+from bench import exec as execution
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results.json"
@@ -32,6 +33,8 @@ TARGETS: dict[str, tuple[float, bool]] = {
     "ic_bytes_ratio_n100": (1.1, False),
     **{f"candid_{case}_{op}_ratio": (1.0, True) for case in candid.CASES for op in candid.OPS},
     "candid_hostile_refused": (candid.HOSTILE_BLOBS, True),
+    "exec_query_ratio": (10, False),
+    "exec_heap_ratio": (3, False),
 }
 
 
@@ -64,6 +67,7 @@ def _suites(quick: bool) -> list[tuple[str, Callable[[], dict[str, float]]]]:
             ("scale", lambda: scale.run(1_000, 20_000)),
             ("ic_bytes", lambda: ic_bytes.run((1, 3))),
             ("candid", lambda: candid.run(rounds=1, min_batch_s=0.02)),
+            ("exec", lambda: execution.run(quick=True)),
         ]
     return [
         ("upload", upload.run),
@@ -71,6 +75,7 @@ def _suites(quick: bool) -> list[tuple[str, Callable[[], dict[str, float]]]]:
         ("scale", scale.run),
         ("ic_bytes", ic_bytes.run),
         ("candid", candid.run),
+        ("exec", execution.run),
     ]
 
 

@@ -10,6 +10,7 @@ from bench.common import Bench, deployed, percentile
 from canister_factory._core.config import InitArg
 from canister_factory._core.model import CreateInstallRequest, Mode
 from canister_factory.ports import CanisterSettings, InstallMode
+from icp_local import CreateCanisterOk
 
 CYCLES = 1_000_000_000_000
 INIT_ARG = bytes.fromhex("4449444c00017d2a")
@@ -26,9 +27,10 @@ def direct(b: Bench, n: int) -> list[float]:
     times = []
     for i in range(n):
         started = time.perf_counter()
-        created = ic.create_canister(
+        created = ic.ledger_create_canister(
             sender, CYCLES, CanisterSettings(controllers=(sender,)), time.time_ns() + i
         )
+        assert isinstance(created, CreateCanisterOk), created
         ic.install_code(sender, created.canister_id, InstallMode.INSTALL, wasm, INIT_ARG)
         ic.update_settings(sender, created.canister_id, CanisterSettings(controllers=(b.caller,)))
         times.append(time.perf_counter() - started)

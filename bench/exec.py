@@ -1,15 +1,19 @@
-"""Execution core figures: message latency through the engine against a bare wasmtime call, and how a
-query's latency grows with the heap.  ``python -m bench.exec [--quick]``.
+"""Execution figures: canister calls through the local IC (persisted, in process) against a bare wasmtime call,
+and how a query's latency grows with the heap.  ``python -m bench.exec [--quick]``.
 
-- ``exec_query_us``, ``exec_update_us``: p50 of the counter's ``get`` (query, rolled back) and ``inc``
-  (update, delta collected and committed) through :mod:`icp_local.execution`.
-- ``exec_bare_call_us``: p50 of calling ``canister_update inc`` on a ready instance with no transaction
-  at all (a Motoko query cannot be repeated without rollback: it traps "unexpected state entering
-  InQuery", so the bare baseline is the update export).
+- ``exec_query_us``, ``exec_update_us``: p50 of the Motoko counter's ``get`` (a query: a read transaction, the
+  live instance checked against the stored version, the call, the rollback) and ``inc`` (an update: a write
+  transaction, the call, its changed pages and globals written and committed with ``synchronous=FULL``) through
+  ``LocalIc.query_call`` / ``update_call`` on SQLite in a temporary folder.
+- ``exec_bare_call_us``: p50 of calling the counter's ``canister_update inc`` export on a ready wasmtime instance
+  with a System API host and nothing else: no transaction, no rollback, no database (a Motoko query cannot be
+  repeated without a rollback, it traps "unexpected state entering InQuery", so the bare baseline is the update
+  export). Same process, same run.
 - ``exec_query_ratio`` = ``exec_query_us`` / ``exec_bare_call_us`` (target <= 10).
-- ``exec_wat_query_ratio``: the same for a WAT query touching 4 pages, against the same export called bare.
-- ``exec_heap_ratio``: p50 of that WAT query with 256 MiB of written heap over 8 MiB (target <= 3).
-- ``exec_install_ms``: p50 of installing the counter (module already compiled).
+- ``exec_heap_ratio``: p50 of a WAT query touching 4 pages through ``LocalIc.query_call``, on a canister with
+  256 MiB of written (and stored) Wasm memory over one with 8 MiB (target <= 3).
+- ``exec_install_ms``: p50 of ``create_canister`` then ``install_canister`` of the counter through LocalIc
+  (module already compiled): instantiation, start, ``canister_init`` and the state written.
 """
 
 from __future__ import annotations
@@ -17,33 +21,34 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import wasmtime
 
-from icp_local.execution import (
-    ApiMode,
-    CanisterInstance,
-    ExecutionEngine,
-    MessageContext,
-    query_call,
-    update_call,
-)
+from icp_client.principal import Principal
+from icp_local import LocalIc
+from icp_local.db import IcDatabase
+from icp_local.execution import ApiMode, ExecutionEngine, MessageContext
 from icp_local.execution.host import SystemApi
 
-COUNTER = Path(__file__).resolve().parents[1] / "src" / "canister_factory" / "_data" / "counter.wasm"
+HERE = Path(__file__).resolve().parent
+COUNTER = HERE.parent / "src" / "canister_factory" / "_data" / "counter.wasm"
 CANISTER = bytes.fromhex("00000000000000010101")
 MIB = 1024 * 1024
+EMPTY = b"DIDL\x00\x00"
 
 HEAP_WAT = """(module
   (import "ic0" "msg_reply" (func $reply))
   (import "ic0" "msg_reply_data_append" (func $append (param i32 i32)))
+  (import "ic0" "msg_arg_data_copy" (func $arg_copy (param i32 i32 i32)))
   (memory 1)
-  (func (export "canister_update fill") (param) (local $i i32) (local $pages i32)
-    (local.set $pages (i32.sub (i32.load (i32.const 0)) (memory.size)))
-    (drop (memory.grow (local.get $pages)))
+  (func (export "canister_update fill") (local $i i32)
+    (call $arg_copy (i32.const 0) (i32.const 0) (i32.const 4))
+    (drop (memory.grow (i32.sub (i32.load (i32.const 0)) (memory.size))))
     (local.set $i (i32.const 65536))
     (block $done (loop $next
       (br_if $done (i32.ge_u (local.get $i) (i32.mul (memory.size) (i32.const 65536))))
@@ -72,21 +77,34 @@ def _nat(value: int) -> bytes:
     return b"DIDL\x00\x01\x7d" + bytes([value])
 
 
-def _counter(engine: ExecutionEngine) -> CanisterInstance:
+@contextmanager
+def _local_ic() -> Iterator[LocalIc]:
+    """A local IC on SQLite in a temporary folder on the project's disk."""
+    with tempfile.TemporaryDirectory(prefix="exec-bench-", dir=HERE) as tmp:
+        ic = LocalIc(IcDatabase.open(f"sqlite:///{Path(tmp) / 'ic.sqlite3'}"))
+        try:
+            yield ic
+        finally:
+            ic.close()
+
+
+def _counter(ic: LocalIc) -> Principal:
+    canister = ic.create_canister()
+    ic.install_canister(canister, COUNTER.read_bytes(), _nat(42))
+    return canister
+
+
+def _bare(engine: ExecutionEngine) -> Callable[[], object]:
+    """Calls the counter's ``inc`` export on a ready instance with a host but no rollback, no delta, no commit."""
     installed = engine.install(COUNTER.read_bytes(), MessageContext(CANISTER, arg=_nat(42)))
-    assert installed.instance is not None, installed.outcome.error
-    return installed.instance
-
-
-def _bare(
-    instance: CanisterInstance, export: str, mode: ApiMode, ctx: MessageContext
-) -> Callable[[], object]:
-    """Calls ``export`` on the ready instance with a host but no rollback, no delta, no commit."""
-    func = instance._exports[export]
+    instance = installed.instance
+    assert instance is not None, installed.outcome.error
+    func = instance._exports["canister_update inc"]
     assert isinstance(func, wasmtime.Func)
+    ctx = MessageContext(CANISTER, arg=_nat(1))
 
     def call() -> object:
-        host = SystemApi(mode, ctx, instance.stable, 10**10)
+        host = SystemApi(ApiMode.UPDATE, ctx, instance.stable, 10**10)
         host.attach(instance.store, instance.memory)
         instance._slot.host = host
         instance.store.set_fuel(10**10)
@@ -95,21 +113,14 @@ def _bare(
     return call
 
 
-def _update(instance: CanisterInstance, ctx: MessageContext) -> None:
-    execution = update_call(instance, "inc", ctx)
-    assert execution.outcome.error is None
-    execution.commit()
-
-
-def counter_figures(engine: ExecutionEngine, rounds: int) -> dict[str, float]:
+def counter_figures(rounds: int) -> dict[str, float]:
     """Query, update, bare call and install of the Motoko counter."""
-    instance = _counter(engine)
-    query_ctx = MessageContext(CANISTER, arg=b"DIDL\x00\x00")
-    inc_ctx = MessageContext(CANISTER, arg=_nat(1))
-    query = _p50_us(lambda: query_call(instance, "get", query_ctx), rounds)
-    update = _p50_us(lambda: _update(instance, inc_ctx), rounds)
-    bare = _p50_us(_bare(_counter(engine), "canister_update inc", ApiMode.UPDATE, inc_ctx), rounds)
-    install = _p50_us(lambda: _counter(engine).close(), max(rounds // 20, 10)) / 1000
+    with _local_ic() as ic:
+        counter = _counter(ic)
+        query = _p50_us(lambda: ic.query_call(counter, "get", EMPTY), rounds)
+        update = _p50_us(lambda: ic.update_call(counter, "inc", _nat(1)), rounds)
+        install = _p50_us(lambda: _counter(ic), max(rounds // 20, 10)) / 1000
+    bare = _p50_us(_bare(ExecutionEngine()), rounds)
     return {
         "exec_query_us": round(query, 1),
         "exec_update_us": round(update, 1),
@@ -119,41 +130,30 @@ def counter_figures(engine: ExecutionEngine, rounds: int) -> dict[str, float]:
     }
 
 
-def _heap_instance(engine: ExecutionEngine, mib: int) -> CanisterInstance:
-    installed = engine.install(wasmtime.wat2wasm(HEAP_WAT), MessageContext(CANISTER))
-    instance = installed.instance
-    assert instance is not None and instance.memory is not None
-    instance.memory.write(instance.store, (mib * MIB // 65536).to_bytes(4, "little"), 0)
-    fill = update_call(instance, "fill", MessageContext(CANISTER))
-    assert fill.outcome.error is None and fill.delta is not None
-    fill.commit()
-    return instance
+def _heap_canister(ic: LocalIc, mib: int) -> Principal:
+    canister = ic.create_canister()
+    ic.install_canister(canister, wasmtime.wat2wasm(HEAP_WAT))
+    ic.update_call(canister, "fill", (mib * MIB // 65536).to_bytes(4, "little"))
+    return canister
 
 
-def heap_figures(engine: ExecutionEngine, rounds: int) -> dict[str, float]:
-    """The WAT query with an 8 MiB and a 256 MiB written heap, and its bare call."""
-    ctx = MessageContext(CANISTER)
-    small = _heap_instance(engine, 8)
-    large = _heap_instance(engine, 256)
-    small_us = _p50_us(lambda: query_call(small, "touch", ctx), rounds)
-    large_us = _p50_us(lambda: query_call(large, "touch", ctx), rounds)
-    bare = _p50_us(_bare(small, "canister_query touch", ApiMode.NON_REPLICATED_QUERY, ctx), rounds)
-    small.close()
-    large.close()
+def heap_figures(rounds: int) -> dict[str, float]:
+    """The WAT query through LocalIc with an 8 MiB and a 256 MiB written heap."""
+    with _local_ic() as ic:
+        small, large = _heap_canister(ic, 8), _heap_canister(ic, 256)
+        small_us = _p50_us(lambda: ic.query_call(small, "touch"), rounds)
+        large_us = _p50_us(lambda: ic.query_call(large, "touch"), rounds)
     return {
-        "exec_wat_query_8mib_us": round(small_us, 1),
-        "exec_wat_query_256mib_us": round(large_us, 1),
-        "exec_wat_bare_call_us": round(bare, 1),
-        "exec_wat_query_ratio": round(small_us / bare, 2),
+        "exec_query_8mib_us": round(small_us, 1),
+        "exec_query_256mib_us": round(large_us, 1),
         "exec_heap_ratio": round(large_us / small_us, 2),
     }
 
 
 def run(quick: bool = False) -> dict[str, float]:
     """All execution figures (``quick``: fewer rounds)."""
-    engine = ExecutionEngine()
     rounds = 200 if quick else 2000
-    return {**counter_figures(engine, rounds), **heap_figures(engine, rounds)}
+    return {**counter_figures(rounds), **heap_figures(rounds)}
 
 
 def main() -> None:

@@ -4,7 +4,7 @@
 //   src/canister_factory/_data/counter.wasm   raw Wasm, with public candid:service / candid:args metadata
 //   src/canister_factory/_data/counter.did    the module's `icp:public candid:service` text, byte for byte
 //
-// Usage: npm ci && node build.js
+// Usage: npm ci && node build.js [OUT_DIR]   (OUT_DIR: write there instead, e.g. to compare with the committed files)
 'use strict';
 
 const crypto = require('crypto');
@@ -13,7 +13,7 @@ const path = require('path');
 const mo = require('motoko');
 
 const here = __dirname;
-const outDir = path.resolve(here, '..', '..', 'src', 'canister_factory', '_data');
+const outDir = process.argv[2] ? path.resolve(process.argv[2]) : path.resolve(here, '..', '..', 'src', 'canister_factory', '_data');
 
 // Reads an unsigned LEB128 at `pos`; returns [value, nextPos].
 function uleb(buf, pos) {

@@ -1,144 +1,73 @@
-"""Checking a Wasm module as its bytes stream past, in constant memory. Standard library only.
+"""Checking a Wasm module as its bytes stream past, in constant memory, and validating it as the IC will.
 
 ``commit_upload`` reads a module of up to 100 MiB chunk by chunk; holding it whole would make the factory's memory
-grow with the module. ``ModuleStreamCheck`` accepts the same inputs as ``wasm.check_module``: a raw module
-(magic ``\\0asm``, version 1, then well-formed section headers) or a gzip-compressed one, whose decompressed size
-is bounded by ``max_size`` however small the compressed input (a gzip bomb stops at the bound).
+grow with the module. :class:`ModuleStreamCheck` accepts exactly what ``wasm.check_module`` accepts, with the same
+texts (it is the same walker, :class:`icp_client.wasm.SectionWalker`, fed in pieces): a raw module or a
+gzip-compressed one, whose decompressed size is bounded by ``max_size`` however small the compressed input.
+
+:func:`ic_refusal` then runs :func:`icp_client.wasm.validate_canister_module` (the IC's rules on imports, exports and
+limits, and wasmtime's validation of the code) on a committed upload of at most :data:`FULL_CHECK_MAX` bytes
+(decompressed), so that a module the IC would refuse at install is refused at commit, naming what is wrong. A
+larger module gets the streamed checks only (holding it whole would break the constant-memory bound); the IC
+validates it at install.
 """
 
 from __future__ import annotations
 
-import zlib
+from collections.abc import Iterable
 
 from canister_factory._core.errors import InvalidArgument
-from icp_client.wasm import GZIP_MAGIC, WASM_MAGIC, WASM_VERSION
+from canister_factory.wasm import refused_as_invalid_argument
+from icp_client import wasm
+from icp_client.errors import InvalidModule
 
-WASM_VERSION_BYTES = WASM_VERSION.to_bytes(4, "little")
-_MAX_SECTION_ID = 13
+__all__ = ["FULL_CHECK_MAX", "ModuleStreamCheck", "ic_refusal"]
 
-
-class _SectionWalker:
-    """Walks section headers (id byte, LEB128 u32 size) of a raw module fed in pieces."""
-
-    def __init__(self) -> None:
-        self._header = b""
-        self._pending = bytearray()  # an incomplete section header
-        self._skip = 0  # payload bytes of the current section still to pass
-        self.size = 0
-
-    def feed(self, data: bytes) -> None:
-        self.size += len(data)
-        view = memoryview(data)
-        if len(self._header) < 8:
-            need = 8 - len(self._header)
-            self._header += bytes(view[:need])
-            view = view[need:]
-            if len(self._header) == 8:
-                _check_header(self._header)
-        while view:
-            if self._skip:
-                step = min(self._skip, len(view))
-                self._skip -= step
-                view = view[step:]
-                continue
-            self._pending.append(view[0])
-            view = view[1:]
-            self._parse_header()
-
-    def _parse_header(self) -> None:
-        section_id = self._pending[0]
-        if section_id > _MAX_SECTION_ID:
-            raise InvalidArgument(f"not a valid Wasm module: unknown section id {section_id}")
-        if len(self._pending) == 1:
-            return
-        size, shift = 0, 0
-        for i, byte in enumerate(self._pending[1:]):
-            size |= (byte & 0x7F) << shift
-            shift += 7
-            if not byte & 0x80:
-                if size > 0xFFFFFFFF:
-                    raise InvalidArgument("not a valid Wasm module: section size overflows u32")
-                self._skip = size
-                self._pending.clear()
-                return
-            if i >= 4:
-                raise InvalidArgument("not a valid Wasm module: section size is not a valid LEB128 u32")
-
-    def finish(self) -> None:
-        if len(self._header) < 8:
-            if self._header and not WASM_MAGIC.startswith(self._header[:4]):
-                _check_header(self._header.ljust(8, b"\x00"))
-            raise InvalidArgument(
-                f"not a Wasm module: only {len(self._header)} bytes (a module needs at least 8)"
-            )
-        if self._pending or self._skip:
-            raise InvalidArgument("not a valid Wasm module: the last section is truncated")
-
-
-def _check_header(header: bytes) -> None:
-    if header[:4] != WASM_MAGIC:
-        raise InvalidArgument(
-            f"not a Wasm module: expected magic 0061736d (or gzip 1f8b08), got {header[:4].hex()}"
-        )
-    if header[4:8] != WASM_VERSION_BYTES:
-        raise InvalidArgument(
-            f"unsupported Wasm version {int.from_bytes(header[4:8], 'little')} (expected 1)"
-        )
+FULL_CHECK_MAX = 16 * 1024 * 1024
+"""The largest module (decompressed) that ``commit_upload`` validates whole, with wasmtime."""
 
 
 class ModuleStreamCheck:
     """Feed a module's bytes in order with ``feed``; ``finish`` raises if they are not an acceptable module.
 
     Raises (from ``feed`` or ``finish``):
-        InvalidArgument: not a Wasm module, a wrong version, truncated or malformed sections, corrupt gzip, or
-            decompression past ``max_size``.
+        InvalidArgument: not a Wasm module, a wrong version, truncated or malformed sections, bad ``icp:``
+            sections, corrupt gzip, or decompression past ``max_size``.
     """
 
     def __init__(self, max_size: int) -> None:
         self.max_size = max_size
-        self._prefix = b""
-        self._gzip: zlib._Decompress | None = None
-        self._walker = _SectionWalker()
-        self._decided = False
+        self._stream = wasm.ModuleStream(max_size)
 
     @property
     def compressed(self) -> bool:
-        return self._gzip is not None
+        return self._stream.compressed
 
     def feed(self, data: bytes) -> None:
-        if not self._decided:
-            self._prefix += data
-            if len(self._prefix) < 3:
-                return
-            data, self._prefix = self._prefix, b""
-            self._decided = True
-            if data.startswith(GZIP_MAGIC):
-                self._gzip = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        if self._gzip is None:
-            self._walker.feed(data)
-        else:
-            self._inflate(data)
-
-    def _inflate(self, data: bytes) -> None:
-        assert self._gzip is not None
-        budget = self.max_size - self._walker.size
-        while data:
-            try:
-                out = self._gzip.decompress(data, budget + 1)
-            except zlib.error as exc:
-                raise InvalidArgument(f"corrupt gzip module: {exc}") from None
-            if len(out) > budget:
-                raise InvalidArgument(f"gzip module decompresses to more than {self.max_size} bytes")
-            self._walker.feed(out)
-            budget -= len(out)
-            data = self._gzip.unconsumed_tail
-            if self._gzip.eof and self._gzip.unused_data:
-                raise InvalidArgument("corrupt gzip module: data after the end of the gzip stream")
+        with refused_as_invalid_argument():
+            self._stream.feed(data)
 
     def finish(self) -> None:
-        if not self._decided:
-            self._decided = True
-            self._walker.feed(self._prefix)
-        if self._gzip is not None and not self._gzip.eof:
-            raise InvalidArgument("corrupt gzip module: the gzip stream is truncated")
-        self._walker.finish()
+        with refused_as_invalid_argument():
+            self._stream.finish()
+
+
+def ic_refusal(chunks: Iterable[bytes], size: int) -> InvalidArgument | None:
+    """Why the IC would refuse the module made of ``chunks`` (``size`` bytes), or None.
+
+    Only a module of at most :data:`FULL_CHECK_MAX` bytes, decompressed, is checked (see the module docstring);
+    it must already have passed :class:`ModuleStreamCheck`.
+    """
+    if size > FULL_CHECK_MAX:
+        return None
+    module = b"".join(chunks)
+    if wasm.is_gzip(module):
+        try:
+            wasm.decompress_bounded(module, FULL_CHECK_MAX)
+        except InvalidModule:
+            return None  # larger than we hold whole (or broken, which the streamed check reported)
+    try:
+        wasm.validate_canister_module(module)
+    except InvalidModule as exc:
+        return InvalidArgument(f"the IC would refuse this module: {exc}")
+    return None

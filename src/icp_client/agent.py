@@ -43,9 +43,9 @@ from icp_client.certificate import (
     principal_in_ranges,
     verify_certificate,
 )
-from icp_client.envelope import SELF_DESCRIBE_TAG, build_envelope, encode_envelope
+from icp_client.envelope import build_envelope, encode_envelope
 from icp_client.errors import HttpRefused, IcpError, Reject, Unavailable
-from icp_client.hashtree import Labeled, flatten_forks, lookup_subtree
+from icp_client.hashtree import SELF_DESCRIBE_TAG, Labeled, flatten_forks, lookup_subtree
 from icp_client.identity import Identity, verify_signature
 from icp_client.principal import Principal
 from icp_client.request_id import IC_RESPONSE, decode_leb128, hash_of_map, request_id

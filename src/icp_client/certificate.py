@@ -29,6 +29,7 @@ import cbor2
 from icp_client import bls
 from icp_client.errors import IcpError
 from icp_client.hashtree import (
+    SELF_DESCRIBE_TAG,
     HashTree,
     LookupResult,
     build_tree,
@@ -48,7 +49,6 @@ MAINNET_ROOT_KEY_DER = bytes.fromhex(
     "0d5a4d14505ffd7484b01291091c5f87b98883463f98091a0baaae"
 )
 DEFAULT_MAX_AGE_NS = 5 * 60 * 1_000_000_000
-SELF_DESCRIBE_TAG = 55799
 
 RangesLayout = Literal["v4", "v3", "any"]
 CanisterRange = tuple[bytes, bytes]

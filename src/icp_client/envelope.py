@@ -17,11 +17,10 @@ from typing import Any
 
 import cbor2
 
+from icp_client.hashtree import SELF_DESCRIBE_TAG
 from icp_client.identity import Identity
 from icp_client.principal import Principal
 from icp_client.request_id import MalformedEnvelope, request_id, sign_delegation, sign_request
-
-SELF_DESCRIBE_TAG = 55799
 
 
 def build_envelope(

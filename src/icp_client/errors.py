@@ -10,7 +10,8 @@
     │   │   └── AnonymousCannotSign
     │   ├── InvalidBlsKey            a BLS key or signature of the wrong shape (bls.py)
     │   ├── MalformedHashTree        a hash tree that breaks its CBOR schema (hashtree.py)
-    │   └── MalformedEnvelope        a request envelope or content map that breaks the spec (request_id.py)
+    │   ├── MalformedEnvelope        a request envelope or content map that breaks the spec (request_id.py)
+    │   └── InvalidModule            a Wasm module the IC would refuse (wasm/)
     ├── SignatureRejected            a request's signature does not verify (request_id.py)
     ├── CertificateError             a certificate or query signature does not verify (certificate.py)
     ├── Reject                       the IC rejected a call: reject code, message and error code
@@ -40,6 +41,20 @@ class IcpError(Exception):
 
 class InvalidInput(IcpError, ValueError):
     """A value handed to the library is malformed or out of range; the message says which and how."""
+
+
+class InvalidModule(InvalidInput):
+    """A canister module the IC would refuse; the message says what is wrong (the replica's text where it has one).
+
+    Attributes:
+        suggestion: the replica's advice for a developer's error ("" when it gives none).
+        doc_anchor: the anchor of the error on the execution-errors page ("" when there is none).
+    """
+
+    def __init__(self, message: str, suggestion: str = "", doc_anchor: str = "") -> None:
+        super().__init__(message)
+        self.suggestion = suggestion
+        self.doc_anchor = doc_anchor
 
 
 class SignatureRejected(IcpError):

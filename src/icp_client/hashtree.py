@@ -31,6 +31,9 @@ import cbor2
 
 from icp_client.errors import InvalidInput
 
+SELF_DESCRIBE_TAG = 55799
+"""The CBOR self-describe tag (``0xd9d9f7``) that the IC's CBOR messages (envelopes, certificates) start with."""
+
 MAX_DEPTH = 128
 _HASH_LENGTH = 32
 

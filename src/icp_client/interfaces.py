@@ -7,8 +7,9 @@
   method icp-cli's ``canister create`` asks it.
 
 ``canister_status_result`` is widened by two fields that icp-cli 1.5.0 requires and the reference ``ic.did``
-does not have yet (``settings.log_memory_limit`` and ``memory_metrics.log_memory_store_size``); a decoder
-with the older type drops them (Candid subtyping), so the wider type is safe for every client.
+does not have yet (``settings.log_memory_limit`` and ``memory_metrics.log_memory_store_size``), and
+``canister_settings`` by the ``log_memory_limit`` that icp-cli sends; a decoder with the older type drops them
+(Candid subtyping), so the wider types are safe for every client.
 """
 
 from __future__ import annotations
@@ -41,6 +42,11 @@ service : {
   dev_mint : (DevMintArgs) -> (DepositResult);
 }
 """
+
+_SETTINGS_TAIL = "    environment_variables : opt vec environment_variable;\n};"
+_SETTINGS_TAIL_WIDENED = (
+    "    environment_variables : opt vec environment_variable;\n    log_memory_limit : opt nat;\n};"
+)
 
 _STATUS_EXTENSION = """
 record {
@@ -105,9 +111,11 @@ class Interface:
 
 @functools.cache
 def management() -> Interface:
-    """The management canister's interface (``ic.did``), with the widened ``canister_status`` reply."""
+    """The management canister's interface (``ic.did``), with the widened settings and ``canister_status``."""
     text = _read_data("ic.did")
-    did = parse_did(text)
+    if _SETTINGS_TAIL not in text:
+        raise RuntimeError("ic.did's canister_settings no longer ends as expected: update the widening")
+    did = parse_did(text.replace(_SETTINGS_TAIL, _SETTINGS_TAIL_WIDENED, 1))
     methods = dict(did.service_methods)
     status = methods["canister_status"]
     widened = parse_type(_STATUS_EXTENSION, did.env)

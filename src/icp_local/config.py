@@ -5,8 +5,17 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from icp_client.management import CHUNK_SIZE, MAX_CHUNKS_PER_STORE, MAX_CONTROLLERS
+from icp_client.management import (
+    CANISTER_CREATION_FEE,
+    CHUNK_SIZE,
+    DEFAULT_FREEZING_THRESHOLD,
+    DEFAULT_RESERVED_CYCLES_LIMIT,
+    DEFAULT_WASM_MEMORY_LIMIT,
+    MAX_CHUNKS_PER_STORE,
+    MAX_CONTROLLERS,
+)
 from icp_client.principal import Principal
+from icp_local import fees
 
 MANAGEMENT_CANISTER_ID = Principal(b"")
 CYCLES_LEDGER_ID = Principal.from_canister_index(0x0210_0002)  # um5iw-rqaaa-aaaaq-qaaba-cai
@@ -34,20 +43,20 @@ class SubnetConfig:
     subnet_id: Principal = field(default_factory=_default_subnet_id)
     first_index: int = 5 * CANISTER_IDS_PER_SUBNET
     last_index: int = 6 * CANISTER_IDS_PER_SUBNET - 1
-    creation_fee: int = 500_000_000_000
+    creation_fee: int = CANISTER_CREATION_FEE
     ledger_fee: int = 100_000_000
     default_provisional_cycles: int = 100 * T
     max_controllers: int = MAX_CONTROLLERS
     chunk_size: int = CHUNK_SIZE
     max_chunks: int = MAX_CHUNKS_PER_STORE
-    max_wasm_size: int = 100 * 1024 * 1024
     max_ingress_bytes: int = 2 * 1024 * 1024
-    default_freezing_threshold: int = 2_592_000
-    default_reserved_cycles_limit: int = 5 * T
-    update_base_fee: int = 5_000_000
-    ingress_message_fee: int = 1_200_000
-    ingress_byte_fee: int = 2_000
-    upload_chunk_fee: int = 200_000_000
+    default_freezing_threshold: int = DEFAULT_FREEZING_THRESHOLD
+    default_reserved_cycles_limit: int = DEFAULT_RESERVED_CYCLES_LIMIT
+    default_wasm_memory_limit: int = DEFAULT_WASM_MEMORY_LIMIT
+    update_base_fee: int = fees.UPDATE_MESSAGE_FEE
+    ingress_message_fee: int = fees.INGRESS_MESSAGE_FEE
+    ingress_byte_fee: int = fees.INGRESS_BYTE_FEE
+    upload_chunk_fee: int = fees.UPLOAD_CHUNK_FEE
     history_kept: int = 20
     ledger_window_ns: int = 24 * 3600 * 1_000_000_000
     ledger_drift_ns: int = 60 * 1_000_000_000

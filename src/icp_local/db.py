@@ -7,7 +7,8 @@ beside ours, all of ours prefixed ``ic_``); each opens its own engine and never 
 * SQLite: a write transaction starts with ``BEGIN IMMEDIATE`` (two writers never interleave; WAL lets readers
   go on), ``busy_timeout`` makes a second writer wait, and ``synchronous=FULL`` makes a returned transaction
   durable, so an acknowledged call survives a power cut.
-* PostgreSQL: READ COMMITTED with row locks (``SELECT ... FOR UPDATE``) on the rows a call reads and then writes.
+* PostgreSQL: READ COMMITTED with row locks (``SELECT ... FOR UPDATE``) on the rows a call reads and then writes;
+  reads are REPEATABLE READ (one snapshot).
 
 The schema is versioned in ``ic_schema_version``; :meth:`IcDatabase.migrate` applies the missing steps at open
 and refuses a database written by a newer local IC rather than guess at its layout.
@@ -96,11 +97,13 @@ class IcDatabase:
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
-        """A read-only transaction with a consistent snapshot."""
+        """A read-only transaction with a consistent snapshot (PostgreSQL: REPEATABLE READ, so a query that
+        reads a canister's version and then its pages sees one committed state)."""
         with self._translate(), self.engine.connect() as conn:
             if self.dialect == "sqlite":
                 conn.exec_driver_sql("BEGIN")
             else:
+                conn.execution_options(isolation_level="REPEATABLE READ")
                 conn.begin()
             try:
                 yield conn

@@ -21,7 +21,7 @@ from icp_client.management import CanisterSettings
 from icp_client.principal import Principal
 from icp_local import management, rejects
 from icp_local.config import CMC_ID, CYCLES_LEDGER_ID
-from icp_local.management import Env
+from icp_local.env import Env
 from icp_local.state import NEXT_BLOCK, IcStateTx
 
 _SUBACCOUNT_LENGTH = 32

@@ -11,11 +11,20 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from icp_client.management import CanisterRunStatus, CanisterSettings, CanisterStatus, InstallMode
+from icp_client.management import (
+    CanisterRunStatus,
+    CanisterSettings,
+    CanisterStatus,
+    InstallMode,
+    MemoryMetrics,
+    UpgradeFlags,
+)
 from icp_client.principal import Principal
-from icp_local import rejects
+from icp_client.wasm import module_hash
+from icp_local import fees, installs, rejects
 from icp_local import settings as settings_rules
 from icp_local.config import SubnetConfig
+from icp_local.env import Env
 from icp_local.state import (
     NEXT_CANISTER_INDEX,
     CanisterRow,
@@ -23,19 +32,11 @@ from icp_local.state import (
     IcStateTx,
     MetadataRow,
 )
-from icp_local.wasm import InvalidWasm, module_hash, parse_module
 
 _GIB = 1024**3
-_STORAGE_FEE_PER_GIB_SECOND = 127_000
 _HASH_LENGTH = 32
-
-
-@dataclass(frozen=True, slots=True)
-class Env:
-    """What one call sees besides its arguments: the subnet's configuration and the time of the call."""
-
-    config: SubnetConfig
-    now_ns: int
+_WASM_PAGE = 65536
+_GLOBAL_BYTES = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,10 +107,12 @@ def install_code(
     mode: InstallMode,
     module: bytes,
     arg: bytes,
+    flags: UpgradeFlags | None = None,
 ) -> None:
+    """``install_code``: check, charge, then run the install (``installs.py``); a trap fails it whole."""
     _check_ingress_size(env, len(module) + len(arg))
     row = _controlled(tx, canister_id, sender)
-    _install(tx, env, row, sender, mode, module, ingress_bytes=len(module) + len(arg))
+    _install(tx, env, row, sender, mode, module, arg, flags, ingress_bytes=len(module) + len(arg))
 
 
 def install_chunked_code(
@@ -122,6 +125,7 @@ def install_chunked_code(
     wasm_module_hash: bytes,
     mode: InstallMode,
     arg: bytes,
+    flags: UpgradeFlags | None = None,
 ) -> None:
     """``install_chunked_code``: assemble the module from the store canister's chunks, then install it."""
     ingress_bytes = _HASH_LENGTH * (len(chunk_hashes) + 1) + len(arg)
@@ -133,11 +137,24 @@ def install_chunked_code(
         if sender not in store_row.controllers and sender != store_id:
             raise rejects.not_controller(store_id, store_row.controllers, sender)
     module = _assemble(tx, store_id, chunk_hashes, wasm_module_hash)
-    _install(tx, env, row, sender, mode, module, ingress_bytes=ingress_bytes, known_hash=wasm_module_hash)
+    _install(
+        tx,
+        env,
+        row,
+        sender,
+        mode,
+        module,
+        arg,
+        flags,
+        ingress_bytes=ingress_bytes,
+        known_hash=wasm_module_hash,
+    )
 
 
 def uninstall_code(tx: IcStateTx, env: Env, sender: Principal, canister_id: Principal) -> None:
+    """``uninstall_code``: the module and memories go, open calls are rejected; settings and cycles stay."""
     row = _controlled(tx, canister_id, sender)
+    installs.uninstall(tx, env, canister_id)
     row.module_hash = None
     row.module_size = 0
     row.version += 1
@@ -200,18 +217,39 @@ def update_settings(
 
 
 def canister_status(tx: IcStateTx, sender: Principal, canister_id: Principal) -> CanisterStatus:
-    """The status, for controllers and the canister itself (the default ``status_visibility``)."""
-    row = _controlled(tx, canister_id, sender, allow_self=True, for_update=False)
+    """The status, for controllers, the canister itself and whoever its ``status_visibility`` allows."""
+    row = _existing(tx, canister_id)
+    visible = row.settings.status_visibility.allows(sender, row.controllers) or sender == canister_id
+    if not visible:
+        raise rejects.not_controller(canister_id, row.controllers, sender)
+    metrics = _memory_metrics(tx, row)
+    memory = sum(getattr(metrics, name) for name in MemoryMetrics.__slots__)
     return CanisterStatus(
         status=CanisterRunStatus(row.status),
-        controllers=row.controllers,
+        settings=settings_rules.definite(row.settings, row.controllers),
         module_hash=row.module_hash,
         cycles=row.cycles,
-        memory_size=row.module_size,
-        freezing_threshold=row.settings["freezing_threshold"],
+        memory_size=memory,
+        memory_metrics=metrics,
         reserved_cycles=0,
-        idle_cycles_burned_per_day=row.module_size * _STORAGE_FEE_PER_GIB_SECOND * 86_400 // _GIB,
+        idle_cycles_burned_per_day=memory * fees.STORAGE_GIB_SECOND_FEE * 86_400 // _GIB,
         version=row.version,
+    )
+
+
+def _memory_metrics(tx: IcStateTx, row: CanisterRow) -> MemoryMetrics:
+    """What the canister's memory holds: its memories and globals, its module and custom sections, chunks."""
+    state = tx.exec.get_exec(row.canister_id)
+    sections = 0
+    if row.module_hash is not None:
+        sections = sum(len(s.content) + len(s.name) for s in tx.metadata_of(row.module_hash))
+    return MemoryMetrics(
+        wasm_memory_size=state.heap_size * _WASM_PAGE if state else 0,
+        stable_memory_size=state.stable_size * _WASM_PAGE if state else 0,
+        global_memory_size=len(state.globals) * _GLOBAL_BYTES if state else 0,
+        wasm_binary_size=row.module_size,
+        custom_sections_size=sections,
+        wasm_chunk_store_size=tx.chunk_store_bytes(row.canister_id),
     )
 
 
@@ -223,7 +261,7 @@ def set_running(tx: IcStateTx, sender: Principal, canister_id: Principal, status
     tx.save_canister(row)
 
 
-def delete_canister(tx: IcStateTx, sender: Principal, canister_id: Principal) -> None:
+def delete_canister(tx: IcStateTx, env: Env, sender: Principal, canister_id: Principal) -> None:
     """Delete a stopped canister; its cycles are discarded and its id is never allocated again."""
     if sender == canister_id:
         raise rejects.cannot_delete_itself(canister_id)
@@ -231,6 +269,9 @@ def delete_canister(tx: IcStateTx, sender: Principal, canister_id: Principal) ->
     if row.status != CanisterRunStatus.STOPPED.value:
         raise rejects.not_stopped(canister_id)
     tx.delete_canister(canister_id)
+    runtime = env.runtime
+    if runtime is not None:
+        env.txn.on_commit(lambda: runtime.live.drop(canister_id))
 
 
 def canister_info(tx: IcStateTx, canister_id: Principal, num_requested_changes: int = 0) -> CanisterInfo:
@@ -319,6 +360,8 @@ def _install(
     sender: Principal,
     mode: InstallMode,
     module: bytes,
+    arg: bytes,
+    flags: UpgradeFlags | None,
     *,
     ingress_bytes: int,
     known_hash: bytes | None = None,
@@ -331,24 +374,20 @@ def _install(
     fee = config.update_base_fee + config.ingress_message_fee + config.ingress_byte_fee * ingress_bytes
     if row.cycles < fee:
         raise rejects.out_of_cycles_install(row.canister_id, fee - row.cycles)
+    prepared = installs.prepare(env, row.canister_id, module)
     new_hash = known_hash or module_hash(module)
     if not tx.module_exists(new_hash):
-        _store_module(tx, config, new_hash, module)
-    row.cycles -= fee
+        sections = [
+            MetadataRow(name, public, content) for name, public, content in prepared.info.custom_sections
+        ]
+        tx.insert_module(new_hash, module, sections)
+    row.version += 1
+    instructions = installs.run_install(tx, env, row, sender, mode, prepared, arg, flags)
+    row.cycles -= min(row.cycles, fee + fees.INSTRUCTION_FEE * instructions)
     row.module_hash = new_hash
     row.module_size = len(module)
-    row.version += 1
     row.last_install_ns = env.now_ns
     _record(tx, env, row, sender, "code_deployment", {"mode": mode.value, "module_hash": new_hash.hex()})
-
-
-def _store_module(tx: IcStateTx, config: SubnetConfig, module_hash_: bytes, module: bytes) -> None:
-    try:
-        parsed = parse_module(module, max_size=config.max_wasm_size, known_hash=module_hash_)
-    except InvalidWasm as exc:
-        raise rejects.invalid_wasm(str(exc)) from None
-    sections = [MetadataRow(s.name, s.public, s.content) for s in parsed.metadata]
-    tx.insert_module(module_hash_, module, sections)
 
 
 def _assemble(tx: IcStateTx, store_id: Principal, hashes: Sequence[bytes], expected: bytes) -> bytes:

@@ -78,8 +78,11 @@ def chunk_store(detail: str) -> Reject:
     return Reject(CANISTER_ERROR, f"Error from Wasm chunk store: {detail}", "IC0504")
 
 
+INVALID_WASM = "Canister's Wasm module is not valid: "
+
+
 def invalid_wasm(detail: str) -> Reject:
-    return Reject(CANISTER_ERROR, f"Canister's Wasm module is not valid: {detail}", "IC0505")
+    return Reject(CANISTER_ERROR, f"{INVALID_WASM}{detail}", "IC0505")
 
 
 def out_of_cycles_install(canister_id: Principal, missing: int) -> Reject:
@@ -134,3 +137,74 @@ def canister_trapped(canister_id: Principal, detail: str) -> Reject:
 def hash_text(value: bytes) -> str:
     """A hash as the replica prints it in chunk store errors (Rust's ``Debug`` of a byte array)."""
     return "[" + ", ".join(str(b) for b in value) + "]"
+
+
+def canister_stopped(canister_id: Principal, *, query: bool = False) -> Reject:
+    """IC0508: a message to a stopped canister (a query says it has no call context manager)."""
+    if query:
+        message = f"Canister {canister_id} is stopped and therefore does not have a CallContextManager"
+    else:
+        message = f"Canister {canister_id} is stopped"
+    return Reject(CANISTER_ERROR, message, "IC0508")
+
+
+def canister_stopping(canister_id: Principal) -> Reject:
+    """IC0509: a new call to a canister that is stopping."""
+    return Reject(CANISTER_ERROR, f"Canister {canister_id} is stopping", "IC0509")
+
+
+def out_of_cycles(canister_id: Principal, missing: int) -> Reject:
+    """IC0207: the canister cannot pay for the message."""
+    return Reject(
+        SYS_TRANSIENT,
+        f"Canister {canister_id} is out of cycles: please top up the canister with at least {missing} additional "
+        "cycles",
+        "IC0207",
+    )
+
+
+def canister_reject(message: str) -> Reject:
+    """The canister rejected the call itself (``ic0.msg_reject``): reject code 4, IC0406 for its caller."""
+    return Reject(CANISTER_REJECT, message, "IC0406")
+
+
+def did_not_reply(canister_id: Principal) -> Reject:
+    """IC0506: the call context has nothing left that could answer it."""
+    return Reject(CANISTER_ERROR, f"Canister {canister_id} did not reply to the call", "IC0506")
+
+
+def composite_too_deep() -> Reject:
+    """IC0525: a composite query's call graph is deeper than the limit."""
+    return Reject(CANISTER_ERROR, "Composite query call graph reached the maximum depth", "IC0525")
+
+
+def composite_loop(canister_id: Principal) -> Reject:
+    """IC0517: a composite query calls back into a canister of its call graph."""
+    return Reject(
+        CANISTER_ERROR, f"Composite query call graph calls back into canister {canister_id}", "IC0517"
+    )
+
+
+def no_management_method(method: str) -> Reject:
+    """IC0536: the management canister has no such method (or not for this kind of caller)."""
+    return Reject(CANISTER_ERROR, f"Management canister has no method '{method}'", "IC0536")
+
+
+def uninstalled(canister_id: Principal) -> Reject:
+    """The answer to the open calls of a canister whose code was uninstalled."""
+    return Reject(CANISTER_REJECT, f"Canister {canister_id} has been uninstalled.", "IC0406")
+
+
+def reinstalled(canister_id: Principal) -> Reject:
+    """The answer to the open calls of a canister whose code was reinstalled."""
+    return Reject(CANISTER_REJECT, f"Canister {canister_id} has been reinstalled.", "IC0406")
+
+
+def too_few_cycles_attached(canister_id: Principal, minimum: int, attached: int) -> Reject:
+    """A call to a canister whose ``minimum_incoming_canister_call_cycles`` it does not meet."""
+    return Reject(
+        CANISTER_ERROR,
+        f"Canister {canister_id} requires at least {minimum} cycles attached to incoming calls, "
+        f"but {attached} were attached.",
+        "IC0520",
+    )

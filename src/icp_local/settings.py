@@ -1,13 +1,23 @@
 """Canister settings: validation, creation defaults, and applying an update (absent fields stay unchanged).
 
-The numeric settings are kept as a name -> int mapping (the ``settings`` column); controllers on their own.
+A canister keeps its settings as a :class:`~icp_client.management.DefiniteSettings` (every field of
+``definite_canister_settings``); its controllers are kept on their own (``CanisterRow.controllers``), so the
+stored record's ``controllers`` is always empty. :func:`definite` puts them back together for ``canister_status``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 
-from icp_client.management import CanisterSettings
+from icp_client.management import (
+    MAX_CONTROLLERS,
+    CanisterSettings,
+    DefiniteSettings,
+    EnvironmentVariable,
+    Visibility,
+    VisibilityKind,
+)
 from icp_client.principal import Principal
 from icp_local import rejects
 from icp_local.config import SubnetConfig
@@ -18,21 +28,24 @@ LIMITS: Mapping[str, int] = {
     "memory_allocation": 2**64 - 1,
     "freezing_threshold": 2**64 - 1,
     "reserved_cycles_limit": 2**128 - 1,
+    "minimum_incoming_canister_call_cycles": 2**128 - 1,
     "wasm_memory_limit": 2**48,
     "wasm_memory_threshold": 2**48,
+    "log_memory_limit": 2 * 1024 * 1024,
 }
+VISIBILITIES = ("log_visibility", "snapshot_visibility", "status_visibility")
+MAX_ENVIRONMENT_VARIABLES = 20
+MAX_ENVIRONMENT_VARIABLE_NAME = 128
+MAX_ENVIRONMENT_VARIABLE_VALUE = 128
 
 
-def creation_defaults(config: SubnetConfig) -> dict[str, int]:
-    """The numeric settings of a new canister before its ``settings`` argument applies."""
-    return {
-        "compute_allocation": 0,
-        "memory_allocation": 0,
-        "freezing_threshold": config.default_freezing_threshold,
-        "reserved_cycles_limit": config.default_reserved_cycles_limit,
-        "wasm_memory_limit": 0,
-        "wasm_memory_threshold": 0,
-    }
+def creation_defaults(config: SubnetConfig) -> DefiniteSettings:
+    """The settings of a new canister before its ``settings`` argument applies (controllers aside)."""
+    return DefiniteSettings(
+        freezing_threshold=config.default_freezing_threshold,
+        reserved_cycles_limit=config.default_reserved_cycles_limit,
+        wasm_memory_limit=config.default_wasm_memory_limit,
+    )
 
 
 def validate(settings: CanisterSettings, config: SubnetConfig) -> None:
@@ -50,16 +63,58 @@ def validate(settings: CanisterSettings, config: SubnetConfig) -> None:
                 f"ComputeAllocation expected to be in the range [0..100], got {value}"
             )
         raise rejects.invalid_settings(f"'{name}' must be in the range [0..{limit}], got {value}.")
+    for name in VISIBILITIES:
+        _validate_visibility(name, getattr(settings, name))
+    if settings.environment_variables is not None:
+        _validate_environment(settings.environment_variables)
 
 
-def apply(current: Mapping[str, int], settings: CanisterSettings) -> dict[str, int]:
-    """The numeric settings after ``settings``: each field given replaces the current value."""
-    updated = dict(current)
-    for name in LIMITS:
+def _validate_visibility(name: str, visibility: Visibility | None) -> None:
+    if visibility is None or visibility.kind is not VisibilityKind.ALLOWED_VIEWERS:
+        return
+    if len(visibility.viewers) > MAX_CONTROLLERS:
+        raise rejects.invalid_settings(
+            f"'{name}' allowed viewers length exceeds maximum size allowed of {MAX_CONTROLLERS}."
+        )
+
+
+def _validate_environment(variables: Iterable[EnvironmentVariable]) -> None:
+    names: set[str] = set()
+    count = 0
+    for variable in variables:
+        count += 1
+        if variable.name in names:
+            raise rejects.invalid_settings(
+                f"Duplicate environment variables are not allowed: {variable.name}."
+            )
+        names.add(variable.name)
+        if len(variable.name.encode()) > MAX_ENVIRONMENT_VARIABLE_NAME:
+            raise rejects.invalid_settings(
+                f"Environment variable name exceeds the maximum length of {MAX_ENVIRONMENT_VARIABLE_NAME}."
+            )
+        if len(variable.value.encode()) > MAX_ENVIRONMENT_VARIABLE_VALUE:
+            raise rejects.invalid_settings(
+                f"Environment variable value exceeds the maximum length of {MAX_ENVIRONMENT_VARIABLE_VALUE}."
+            )
+    if count > MAX_ENVIRONMENT_VARIABLES:
+        raise rejects.invalid_settings(
+            f"Too many environment variables: {count} (max: {MAX_ENVIRONMENT_VARIABLES})."
+        )
+
+
+def apply(current: DefiniteSettings, settings: CanisterSettings) -> DefiniteSettings:
+    """The settings after ``settings``: each field given replaces the current value (controllers aside)."""
+    changes: dict[str, object] = {}
+    for name in (*LIMITS, *VISIBILITIES, "environment_variables"):
         value = getattr(settings, name)
         if value is not None:
-            updated[name] = int(value)
-    return updated
+            changes[name] = int(value) if name in LIMITS else value
+    return dataclasses.replace(current, controllers=(), **changes)  # type: ignore[arg-type]
+
+
+def definite(stored: DefiniteSettings, controllers: tuple[Principal, ...]) -> DefiniteSettings:
+    """The stored settings with the canister's controllers: ``definite_canister_settings``."""
+    return dataclasses.replace(stored, controllers=controllers)
 
 
 def normalize_controllers(controllers: Iterable[Principal]) -> tuple[Principal, ...]:

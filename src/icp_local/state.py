@@ -10,13 +10,14 @@ The embedded IC (``ic.embedded``) keeps no state in memory; every call opens one
   storing the same bytes at once do not collide.
 * Rows that are read, then written, are read ``FOR UPDATE`` (PostgreSQL takes a row lock; on SQLite the whole
   write transaction already holds the database's write lock from ``BEGIN IMMEDIATE``).
-* The canister row leaves room for memories: a later migration adds an ``ic_canister_memories`` table keyed by
-  ``canister_id``, so reading a canister never drags its memories along.
+* Memories, globals, call contexts and the message queue are in their own tables (``state_exec.py``, migration
+  3), so reading a canister never drags its memories along.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -25,8 +26,11 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from icp_client.management import DefiniteSettings, EnvironmentVariable, Visibility, VisibilityKind
 from icp_client.principal import Principal
 from icp_local.db import IcDatabase, Migration, metadata
+from icp_local.state_exec import MIGRATION as EXEC_MIGRATION
+from icp_local.state_exec import ExecStateTx
 
 ic_canisters = sa.Table(
     "ic_canisters",
@@ -34,7 +38,7 @@ ic_canisters = sa.Table(
     sa.Column("canister_id", sa.String(64), primary_key=True),
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("controllers", sa.Text, nullable=False),  # JSON list of principal texts, sorted by raw bytes
-    sa.Column("settings", sa.Text, nullable=False),  # JSON object of the numeric definite settings
+    sa.Column("settings", sa.Text, nullable=False),  # JSON object of the definite settings but controllers
     sa.Column("cycles", sa.Text, nullable=False),  # decimal
     sa.Column("module_hash", sa.LargeBinary, nullable=True),
     sa.Column("module_size", sa.BigInteger, nullable=False),
@@ -114,6 +118,14 @@ ic_counters = sa.Table(
     sa.Column("value", sa.BigInteger, nullable=False),
 )
 
+_CANISTER = sa.select(ic_canisters).where(ic_canisters.c.canister_id == sa.bindparam("cid"))
+_CANISTER_LOCKED = _CANISTER.with_for_update()
+_SET_CYCLES = (
+    sa.update(ic_canisters)
+    .where(ic_canisters.c.canister_id == sa.bindparam("cid"))
+    .values(cycles=sa.bindparam("cycles"))
+)
+
 NEXT_CANISTER_INDEX = "next_canister_index"
 NEXT_BLOCK = "next_block"
 
@@ -136,7 +148,21 @@ def _create_tables(conn: Connection) -> None:
     conn.execute(sa.insert(ic_counters), [{"name": NEXT_BLOCK, "value": 0}])
 
 
-MIGRATIONS: list[Migration] = [Migration(1, "embedded IC tables", _create_tables)]
+def _full_settings(conn: Connection) -> None:
+    """Version 2: every canister's settings written out whole (visibilities, environment variables, ...)."""
+    rows = conn.execute(sa.select(ic_canisters.c.canister_id, ic_canisters.c.settings)).all()
+    for canister_id, text in rows:
+        full = settings_to_json(settings_from_json(text))
+        conn.execute(
+            sa.update(ic_canisters).where(ic_canisters.c.canister_id == canister_id).values(settings=full)
+        )
+
+
+MIGRATIONS: list[Migration] = [
+    Migration(1, "embedded IC tables", _create_tables),
+    Migration(2, "every canister setting stored", _full_settings),
+    EXEC_MIGRATION,
+]
 
 
 @dataclass(slots=True)
@@ -146,7 +172,7 @@ class CanisterRow:
     canister_id: Principal
     status: str
     controllers: tuple[Principal, ...]
-    settings: dict[str, int]
+    settings: DefiniteSettings  # its ``controllers`` is always empty: they are the row's own field
     cycles: int
     module_hash: bytes | None
     module_size: int
@@ -199,15 +225,24 @@ class IcStateTx:
     def __init__(self, conn: Connection, dialect: str) -> None:
         self._conn = conn
         self._dialect = dialect
+        self.exec = ExecStateTx(conn, dialect)
+
+    @contextlib.contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A nested transaction: what the block wrote is undone if it raises (the rest of the transaction stays)."""
+        with self._conn.begin_nested():
+            yield
 
     # --- canisters ---------------------------------------------------------------------------------------
 
     def get_canister(self, canister_id: Principal, *, for_update: bool = False) -> CanisterRow | None:
-        query = sa.select(ic_canisters).where(ic_canisters.c.canister_id == canister_id.to_text())
-        if for_update:
-            query = query.with_for_update()
-        row = self._conn.execute(query).mappings().first()
+        query = _CANISTER_LOCKED if for_update else _CANISTER
+        row = self._conn.execute(query, {"cid": canister_id.to_text()}).mappings().first()
         return None if row is None else _canister_from_row(row)
+
+    def set_cycles(self, canister_id: Principal, cycles: int) -> None:
+        """Write the balance of a canister read ``for_update``."""
+        self._conn.execute(_SET_CYCLES, {"cid": canister_id.to_text(), "cycles": str(cycles)})
 
     def canister_exists(self, canister_id: Principal) -> bool:
         query = sa.select(ic_canisters.c.canister_id).where(
@@ -235,6 +270,7 @@ class IcStateTx:
         text = canister_id.to_text()
         for table in (ic_canisters, ic_history, ic_chunks):
             self._conn.execute(sa.delete(table).where(table.c.canister_id == text))
+        self.exec.forget_canister([canister_id])
 
     def add_history(self, canister_id: Principal, entry: HistoryRow, *, keep: int) -> None:
         """Append a change; keep only the ``keep`` most recent changes of the canister."""
@@ -312,6 +348,14 @@ class IcStateTx:
         row = self._conn.execute(query).mappings().first()
         return None if row is None else MetadataRow(row["name"], bool(row["public"]), bytes(row["content"]))
 
+    def metadata_of(self, module_hash: bytes) -> list[MetadataRow]:
+        """Every ``icp:`` section of a stored module."""
+        query = sa.select(ic_module_metadata).where(ic_module_metadata.c.module_hash == module_hash)
+        return [
+            MetadataRow(r["name"], bool(r["public"]), bytes(r["content"]))
+            for r in self._conn.execute(query).mappings()
+        ]
+
     def count_modules(self) -> int:
         return int(self._conn.execute(sa.select(sa.func.count()).select_from(ic_modules)).scalar_one())
 
@@ -339,6 +383,15 @@ class IcStateTx:
             .where(ic_chunks.c.canister_id == canister_id.to_text(), ic_chunks.c.chunk_hash.in_(set(hashes)))
         )
         return {bytes(row[0]): bytes(row[1]) for row in self._conn.execute(query)}
+
+    def chunk_store_bytes(self, canister_id: Principal) -> int:
+        """The bytes the canister's chunk store holds."""
+        query = (
+            sa.select(sa.func.coalesce(sa.func.sum(sa.func.length(ic_chunk_blobs.c.chunk)), 0))
+            .join(ic_chunks, ic_chunks.c.chunk_hash == ic_chunk_blobs.c.chunk_hash)
+            .where(ic_chunks.c.canister_id == canister_id.to_text())
+        )
+        return int(self._conn.execute(query).scalar_one())
 
     def clear_chunks(self, canister_id: Principal) -> None:
         self._conn.execute(sa.delete(ic_chunks).where(ic_chunks.c.canister_id == canister_id.to_text()))
@@ -410,7 +463,7 @@ def _canister_values(row: CanisterRow) -> dict[str, object]:
         "canister_id": row.canister_id.to_text(),
         "status": row.status,
         "controllers": json.dumps([c.to_text() for c in row.controllers]),
-        "settings": json.dumps(row.settings, sort_keys=True),
+        "settings": settings_to_json(row.settings),
         "cycles": str(row.cycles),
         "module_hash": row.module_hash,
         "module_size": row.module_size,
@@ -423,10 +476,10 @@ def _canister_values(row: CanisterRow) -> dict[str, object]:
 
 def _canister_from_row(row: sa.RowMapping) -> CanisterRow:
     return CanisterRow(
-        canister_id=Principal.from_text(row["canister_id"]),
+        canister_id=_principal(row["canister_id"]),
         status=row["status"],
-        controllers=tuple(Principal.from_text(c) for c in json.loads(row["controllers"])),
-        settings={k: int(v) for k, v in json.loads(row["settings"]).items()},
+        controllers=_controllers(row["controllers"]),
+        settings=_settings(row["settings"]),
         cycles=int(row["cycles"]),
         module_hash=None if row["module_hash"] is None else bytes(row["module_hash"]),
         module_size=int(row["module_size"]),
@@ -435,6 +488,22 @@ def _canister_from_row(row: sa.RowMapping) -> CanisterRow:
         created_at_ns=int(row["created_at_ns"]),
         last_install_ns=None if row["last_install_ns"] is None else int(row["last_install_ns"]),
     )
+
+
+@functools.lru_cache(maxsize=4096)
+def _principal(text: str) -> Principal:
+    return Principal.from_text(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _controllers(text: str) -> tuple[Principal, ...]:
+    return tuple(Principal.from_text(c) for c in json.loads(text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _settings(text: str) -> DefiniteSettings:
+    """Settings parsed once per stored text (they are immutable values)."""
+    return settings_from_json(text)
 
 
 def _history_from_row(row: sa.RowMapping) -> HistoryRow:
@@ -446,3 +515,48 @@ def _history_from_row(row: sa.RowMapping) -> HistoryRow:
         kind=row["kind"],
         details=json.loads(row["details"]),
     )
+
+
+# --- settings as JSON -------------------------------------------------------------------------------------------
+
+_VISIBILITY_FIELDS = ("log_visibility", "snapshot_visibility", "status_visibility")
+_NUMBER_FIELDS = (
+    "compute_allocation",
+    "memory_allocation",
+    "freezing_threshold",
+    "reserved_cycles_limit",
+    "minimum_incoming_canister_call_cycles",
+    "wasm_memory_limit",
+    "wasm_memory_threshold",
+    "log_memory_limit",
+)
+
+
+def settings_to_json(settings: DefiniteSettings) -> str:
+    """The stored form of a canister's settings (numbers as decimal text: some exceed 2^63)."""
+    value: dict[str, object] = {name: str(getattr(settings, name)) for name in _NUMBER_FIELDS}
+    for name in _VISIBILITY_FIELDS:
+        visibility: Visibility = getattr(settings, name)
+        value[name] = {"kind": visibility.kind.value, "viewers": [p.to_text() for p in visibility.viewers]}
+    value["environment_variables"] = [[v.name, v.value] for v in settings.environment_variables]
+    return json.dumps(value, sort_keys=True)
+
+
+def settings_from_json(text: str) -> DefiniteSettings:
+    """Settings read back; a field an older version did not store takes its default."""
+    value = json.loads(text)
+    defaults = DefiniteSettings()
+    fields: dict[str, object] = {
+        name: int(value[name]) if name in value else getattr(defaults, name) for name in _NUMBER_FIELDS
+    }
+    for name in _VISIBILITY_FIELDS:
+        raw = value.get(name)
+        fields[name] = (
+            Visibility(VisibilityKind(raw["kind"]), tuple(Principal.from_text(p) for p in raw["viewers"]))
+            if raw
+            else Visibility()
+        )
+    fields["environment_variables"] = tuple(
+        EnvironmentVariable(name, val) for name, val in value.get("environment_variables", [])
+    )
+    return DefiniteSettings(**fields)  # type: ignore[arg-type]

@@ -4,8 +4,9 @@ After each run the invariants of ``tests/support/invariants.py`` must hold, and 
 next creation succeeds, reusing a spare canister where one was left).
 
 Faults run on two backends: the embedded IC in process, and the network backend through the HTTP-interface front
-(the faults armed in the engine behind the front, so they reach the factory as the front's HTTP answers: certified
-rejects, 503s, lost replies). The full matrix (every reject code on every method) runs with
+(the faults armed in the engine behind the front with ``icp_local.testing.faults_of``, so they reach the factory as
+the front's HTTP answers: certified rejects, 503s, and lost replies, which the front takes through its
+``lose_reply`` test hook). The full matrix (every reject code on every method) runs with
 ``CANISTER_FACTORY_FULL_MATRIX=1``; by default a reduced one runs: each fault kind once per method, and every
 crash point.
 """
@@ -33,7 +34,8 @@ from icp_client.identity import generate_identity
 from icp_client.principal import Principal
 from icp_local import LocalIc
 from icp_local.db import IcDatabase
-from icp_local.front import generate_front_keys, running_front
+from icp_local.front import FrontOptions, generate_front_keys, running_front
+from icp_local.testing import faults_of
 from tests.support.invariants import check_invariants
 from tests.support.wasm_modules import counter_wasm
 
@@ -93,7 +95,8 @@ def deployed(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Deploye
             stack.callback(db.dispose)
             engine = LocalIc(db)
             keys = generate_front_keys()
-            front = stack.enter_context(running_front(engine, keys))
+            options = FrontOptions(lose_reply=faults_of(engine).take_reply_lost)
+            front = stack.enter_context(running_front(engine, keys, options=options))
             d = deploy(tmp_path / "state", Network(front.url, keys.root_key_der.hex()), engine)
         stack.callback(d.app.close)
         yield d
@@ -103,7 +106,7 @@ def deployed(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Deploye
 @pytest.mark.parametrize("method", CREATION_CALLS)
 def test_a_failing_ic_call_loses_nothing(deployed: Deployed, method: str, kind: str, code: int) -> None:
     app, caller, ic = deployed.app, deployed.caller, deployed.ic
-    faults = ic.faults
+    faults = faults_of(ic)
     if kind == "reject":
         faults.reject(method, code, "injected", f"IC0{code}99")
     else:
@@ -143,9 +146,10 @@ CHILD = textwrap.dedent(
     from canister_factory.bootstrap import open_app
     from canister_factory._core.model import CreateInstallRequest, Mode
     from icp_client.principal import Principal
+    from icp_local.testing import faults_of
     state, caller, upload_id, method, when = sys.argv[1:6]
     app = open_app(state)
-    app.embedded.faults.crash(method, when)
+    faults_of(app.embedded).crash(method, when)
     request = CreateInstallRequest(int(upload_id), bytes.fromhex("4449444c00017d2a"), Mode.INSTALL,
                                    1_000_000_000_000, handoff=True)
     app.factory.create_and_install_with(Principal.from_text(caller), request)

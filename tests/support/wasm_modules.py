@@ -25,6 +25,7 @@ __all__ = [
     "minimal_module",
     "module_with_custom_section",
     "sha256",
+    "wasm_gzip_bomb",
 ]
 
 WASM_HEADER = b"\x00asm\x01\x00\x00\x00"
@@ -111,8 +112,9 @@ def sha256(data: bytes) -> bytes:
 
 
 @functools.cache
-def gzip_bomb(decompressed_size: int = 1 << 30) -> bytes:
-    """A valid gzip stream of ``decompressed_size`` zero bytes (a multiple of 1 MiB), about 1000x smaller.
+def gzip_bomb(decompressed_size: int = 1 << 30, prefix: bytes = b"") -> bytes:
+    """A valid gzip stream of ``prefix`` then ``decompressed_size`` zero bytes (a multiple of 1 MiB), about 1000x
+    smaller.
 
     Built without compressing the whole thing: after a full flush, deflating another MiB of zeros gives
     the same bytes again, so one segment is repeated. The default (1 GiB) takes ~0.3 s and is ~1 MiB.
@@ -122,17 +124,24 @@ def gzip_bomb(decompressed_size: int = 1 << 30) -> bytes:
         raise ValueError("gzip_bomb size must be a positive multiple of 1 MiB")
     zeros = bytes(mib)
     deflate = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    head = deflate.compress(prefix) + deflate.flush(zlib.Z_FULL_FLUSH) if prefix else b""
     segment = deflate.compress(zeros) + deflate.flush(zlib.Z_FULL_FLUSH)
     again = deflate.compress(zeros) + deflate.flush(zlib.Z_FULL_FLUSH)
     assert segment == again, "zlib did not repeat itself after a full flush"
-    crc = 0
+    crc = zlib.crc32(prefix)
     for _ in range(decompressed_size // mib):
         crc = zlib.crc32(zeros, crc)
     header = (
         b"\x1f\x8b\x08\x00" + b"\x00\x00\x00\x00" + b"\x02\xff"
     )  # deflate, no flags, mtime 0, max compression
-    trailer = struct.pack("<II", crc, decompressed_size & 0xFFFFFFFF)
-    return header + segment * (decompressed_size // mib) + deflate.flush() + trailer
+    trailer = struct.pack("<II", crc, (len(prefix) + decompressed_size) & 0xFFFFFFFF)
+    return header + head + segment * (decompressed_size // mib) + deflate.flush() + trailer
+
+
+def wasm_gzip_bomb(zeros: int = 1 << 30) -> bytes:
+    """A gzip bomb that is a Wasm module: a header, then a custom section ``pad`` of ``zeros`` zero bytes."""
+    prefix = WASM_HEADER + b"\x00" + leb128(4 + zeros) + b"\x03pad"
+    return gzip_bomb(zeros, prefix)
 
 
 def data_module(size: int, seed: int = 0) -> bytes:

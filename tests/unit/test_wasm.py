@@ -33,6 +33,7 @@ from tests.support.wasm_modules import (
     minimal_module,
     module_with_custom_section,
     section,
+    wasm_gzip_bomb,
 )
 
 MiB = 1024 * 1024
@@ -241,13 +242,24 @@ def test_bad_custom_section_names_rejected() -> None:
 
 def test_bad_icp_sections_rejected() -> None:
     rejects(
-        module_with_custom_section("icp:foo", b""), r"invalid custom section 'icp:foo': an icp: section must"
+        module_with_custom_section("icp:foo", b""), r"Custom section 'icp:foo' has no public/private scope"
     )
-    rejects(module_with_custom_section("icp:public", b""), r"invalid custom section 'icp:public'")
+    rejects(
+        module_with_custom_section("icp:public", b""), r"must have a space after the public/private scope"
+    )
     twice = module_with_custom_section("icp:public x", b"1") + custom_section("icp:public x", b"2")
-    rejects(twice, r"^invalid custom section 'icp:public x': 'x' is defined twice$")
+    rejects(
+        twice, r"^Wasm module has an invalid custom section\. Invalid custom section: name x already exists$"
+    )
     both = module_with_custom_section("icp:public x", b"1") + custom_section("icp:private x", b"2")
-    rejects(both, r"^invalid custom section 'icp:private x': 'x' is defined twice$")
+    rejects(both, r"Invalid custom section: name x already exists$")
+
+
+def test_icp_section_limits_rejected() -> None:
+    many = WASM_HEADER + b"".join(custom_section(f"icp:public s{i}", b"") for i in range(17))
+    rejects(many, r"^Wasm module defined 17 custom sections which exceeds the maximum number allowed 16\.$")
+    big = module_with_custom_section("icp:private big", b"x" * (1024 * 1024))
+    rejects(big, r"total size of the custom sections exceeds the maximum allowed: size 1048579 bytes")
 
 
 def test_raw_module_over_max_size_rejected() -> None:
@@ -308,8 +320,15 @@ def test_gzip_bomb_is_valid_gzip() -> None:
     assert gzip.decompress(bomb) == bytes(4 * MiB)
 
 
+def test_gzip_bomb_that_is_not_wasm_is_refused_at_its_header() -> None:
+    rejects(
+        gzip_bomb(1 << 30),
+        r"^not a Wasm module \(after gzip decompression\): expected magic 0061736d, got 0+$",
+    )
+
+
 def test_gzip_bomb_refused_quickly_at_the_ic_limit() -> None:
-    bomb = gzip_bomb(1 << 30)  # 1 GiB of zeros in ~1 MiB
+    bomb = wasm_gzip_bomb(1 << 30)  # 1 GiB of zeros in ~1 MiB
     assert len(bomb) < 2 * MiB
     start = time.perf_counter()
     rejects(bomb, rf"^gzip module decompresses to more than {MAX_WASM_SIZE} bytes$")
@@ -317,7 +336,7 @@ def test_gzip_bomb_refused_quickly_at_the_ic_limit() -> None:
 
 
 def test_gzip_bomb_refused_with_bounded_memory() -> None:
-    bomb = gzip_bomb(1 << 30)
+    bomb = wasm_gzip_bomb(1 << 30)
     limit = 4 * MiB
     tracemalloc.start()
     try:

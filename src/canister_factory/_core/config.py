@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from canister_factory._core.errors import InvalidArgument
+from icp_client.management import MAX_WASM_SIZE
 from icp_client.principal import Principal
 
 NAT32_MAX = 2**32 - 1
@@ -27,7 +28,7 @@ DEFAULT_MAX_STORED_MODULE_BYTES = 20 * 1024**3  # all callers' modules and open 
 DB_INT_MAX = 2**63 - 1  # the databases' integers: a nat64 id above this cannot name a stored row
 
 MAX_CHUNK_SIZE = 2_000_000  # the reference's MAX_CHUNK_SIZE, kept so its clients' chunking still works
-MAX_MODULE_SIZE = 100 * 1024 * 1024  # the IC's limit on a Wasm module (compressed or not)
+MAX_MODULE_SIZE = MAX_WASM_SIZE  # the IC's limit on a Wasm module (compressed or not)
 MAX_INIT_ARG_SIZE = 1024 * 1024  # must fit one ingress message beside the rest of install_code
 MAX_ALLOWLIST_SIZE = 10_000
 MAX_ADMINS = 100

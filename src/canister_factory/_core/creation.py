@@ -8,9 +8,9 @@ from canister_factory._core.config import MAX_INIT_ARG_SIZE, NAT_MAX, Settings, 
 from canister_factory._core.costs import install_cost
 from canister_factory._core.errors import Conflict, InsufficientCycles, InvalidArgument
 from canister_factory._core.model import CreateInstallRequest, Mode
+from icp_client.management import MAX_CONTROLLERS
 from icp_client.principal import Principal
 
-MAX_CONTROLLERS = 10
 MAX_IDEMPOTENCY_KEY = 128
 
 

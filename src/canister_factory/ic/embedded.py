@@ -1,7 +1,10 @@
 """``ManagementPort`` on the local IC in process (the "embedded" backend): every call made as one fixed sender.
 
 A thin adapter: each method calls ``icp_local.LocalIc`` as the factory's identity; the local IC's rejects become
-the factory's errors through ``edge.translate_ic_errors``, and ledger results are read by ``edge``.
+the factory's errors through ``edge.translate_ic_errors``, and ledger results are read by ``edge``. An upgrade
+passes the options the module needs, as dfx and icp-cli choose them (``icp_client.wasm.upgrade_flags``: keep the
+Wasm memory of an enhanced-orthogonal-persistence module, replace it otherwise); a chunked upgrade cannot see the
+module and passes none.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from collections.abc import Sequence
 from canister_factory.ic.edge import created_canister, translate_ic_errors, withdrawn_block
 from canister_factory.ports import CanisterSettings, CanisterStatus, CreatedCanister, InstallMode
 from icp_client.principal import Principal
+from icp_client.wasm import upgrade_flags
 from icp_local import CreateCanisterOk, LedgerErr, LocalIc
 
 
@@ -45,7 +49,8 @@ class EmbeddedManagement:
     def install_code(
         self, *, canister_id: Principal, mode: InstallMode, wasm_module: bytes, arg: bytes
     ) -> None:
-        self._ic.install_code(self._sender, canister_id, mode, wasm_module, arg)
+        flags = upgrade_flags(wasm_module) if mode is InstallMode.UPGRADE else None
+        self._ic.install_code(self._sender, canister_id, mode, wasm_module, arg, flags)
 
     def upload_chunk(self, *, canister_id: Principal, chunk: bytes) -> bytes:
         return self._ic.upload_chunk(self._sender, canister_id, chunk)

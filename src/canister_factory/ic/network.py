@@ -6,6 +6,8 @@
   creation whose reply was lost) returns the first canister with ``duplicate=True``. With
   ``provisional=True`` (local networks only) ``provisional_create_canister_with_cycles`` is used instead.
 * ``read_controllers`` / ``read_module_hash`` read the certified state tree (``read_state``).
+* An upgrade passes the options the module needs (``icp_client.wasm.upgrade_flags``: ``wasm_memory_persistence =
+  keep`` for an enhanced-orthogonal-persistence module, ``replace`` otherwise); a chunked upgrade passes none.
 * A lost reply to ``create_canister`` is retried once with the same ``created_at_time`` (the ledger
   deduplicates it); other updates are not re-issued (the agent re-sends the same envelope only).
 """
@@ -17,7 +19,6 @@ from typing import Any
 
 from canister_factory.ic.edge import created_canister, translate_ic_errors, withdrawn_block
 from canister_factory.ports import (
-    CanisterRunStatus,
     CanisterSettings,
     CanisterStatus,
     CreatedCanister,
@@ -30,9 +31,16 @@ from icp_client.certificate import MAINNET_ROOT_KEY_DER
 from icp_client.errors import Unavailable
 from icp_client.identity import Identity
 from icp_client.interfaces import CYCLES_LEDGER, MANAGEMENT_CANISTER, REPLY_LIMITS, Interface
+from icp_client.management import (
+    CANISTER_CREATION_FEE,
+    install_mode_to_candid,
+    settings_to_candid,
+    status_from_candid,
+)
 from icp_client.principal import Principal
+from icp_client.wasm import upgrade_flags
 
-DEFAULT_CREATION_FEE = 500_000_000_000
+DEFAULT_CREATION_FEE = CANISTER_CREATION_FEE
 MAINNET_URL = "https://icp-api.io"
 LOCAL_URL = "http://127.0.0.1:4943"
 
@@ -129,10 +137,11 @@ class NetworkManagement:
     def install_code(
         self, *, canister_id: Principal, mode: InstallMode, wasm_module: bytes, arg: bytes
     ) -> None:
+        flags = upgrade_flags(wasm_module) if mode is InstallMode.UPGRADE else None
         self._management(
             "install_code",
             {
-                "mode": _mode(mode),
+                "mode": install_mode_to_candid(mode, flags),
                 "canister_id": canister_id,
                 "wasm_module": wasm_module,
                 "arg": arg,
@@ -185,17 +194,7 @@ class NetworkManagement:
 
     def canister_status(self, *, canister_id: Principal) -> CanisterStatus:
         reply = self._management("canister_status", {"canister_id": canister_id}, ecid=canister_id)
-        return CanisterStatus(
-            status=CanisterRunStatus(next(iter(reply["status"]))),
-            controllers=tuple(reply["settings"]["controllers"]),
-            module_hash=reply.get("module_hash"),
-            cycles=reply["cycles"],
-            memory_size=reply["memory_size"],
-            freezing_threshold=reply["settings"]["freezing_threshold"],
-            reserved_cycles=reply["reserved_cycles"],
-            idle_cycles_burned_per_day=reply["idle_cycles_burned_per_day"],
-            version=reply["version"],
-        )
+        return status_from_candid(reply)
 
     def start_canister(self, *, canister_id: Principal) -> None:
         self._management("start_canister", {"canister_id": canister_id}, ecid=canister_id)
@@ -253,21 +252,11 @@ def _decode(reply: bytes, func: FuncType, method: str) -> list[Any]:
 
 
 def _mode(mode: InstallMode) -> dict[str, Any]:
-    return {mode.value: None}
+    return install_mode_to_candid(mode)
 
 
 def _settings(settings: CanisterSettings | None) -> dict[str, Any] | None:
-    if settings is None:
-        return None
-    return {
-        "controllers": list(settings.controllers) if settings.controllers is not None else None,
-        "compute_allocation": settings.compute_allocation,
-        "memory_allocation": settings.memory_allocation,
-        "freezing_threshold": settings.freezing_threshold,
-        "reserved_cycles_limit": settings.reserved_cycles_limit,
-        "wasm_memory_limit": settings.wasm_memory_limit,
-        "wasm_memory_threshold": settings.wasm_memory_threshold,
-    }
+    return settings_to_candid(settings)
 
 
 # --- the factory ------------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from canister_factory._core.model import UploadInfo
 from canister_factory.service.context import Context, settings_of
 from canister_factory.service.creations import module_of
 from canister_factory.unit_of_work import Transaction
-from canister_factory.wasm_stream import ModuleStreamCheck
+from canister_factory.wasm_stream import ModuleStreamCheck, ic_refusal
 from icp_client.principal import Principal
 
 CLEANUP_BATCH = 32
@@ -79,6 +79,7 @@ def commit_upload(ctx: Context, caller: Principal, upload_id: int, expected_sha2
         upload = rules.writable(_live_upload(tx, upload_id, settings, ctx.now()), caller)
         known = ctx.digests.result(upload_id, upload.chunk_count, upload.total_len)
         actual, problem = known or _hash_and_check(tx, upload_id, settings)
+        problem = problem or ic_refusal(tx.uploads.chunks(upload_id), upload.total_len)
     rules.check_hash(expected, actual)
     if problem is not None:
         raise problem

@@ -1,8 +1,10 @@
 """The execution core of the local IC: canister Wasm modules run under wasmtime with the System API.
 
-It depends on the standard library and wasmtime only, and does no I/O of its own beyond the memory
-files of live instances: the router gives it facts (:class:`MessageContext`) and gets back effects
-(:class:`Outcome`) and state deltas (:class:`StateDelta`) to persist.
+It depends on the standard library, wasmtime, the IC client library's module rules (:mod:`icp_client.wasm`:
+the one section walker, the System API table, the IC's checks) and the subnet's fee table (``icp_local.fees``),
+and does no I/O of its own beyond the memory files of live instances: the router (``icp_local.router``,
+``execute.py``, ``live.py``) gives it facts (:class:`MessageContext`) and gets back effects (:class:`Outcome`)
+and state deltas (:class:`StateDelta`) that it persists in the message's own transaction.
 
 Using it (what the router calls)::
 
@@ -19,10 +21,10 @@ Using it (what the router calls)::
 
     live[cid] = engine.load(module_bytes, stored_state)  # after a restart
 
-Module preparation (:mod:`.validation`, :mod:`.wasm_binary`, :mod:`.modules`) checks what the replica
-checks (``ic0`` imports with exact 32/64-bit signatures, exported entry points, duplicate methods,
-reserved names, limits on functions, globals, exports and ``icp:`` custom sections) with the replica's
-texts; rewrites the module as the replica does (the start function becomes ``canister_start``; memory,
+Module preparation (:mod:`.validation` over :mod:`icp_client.wasm`, :mod:`.wasm_binary`, :mod:`.modules`)
+checks what the replica checks (``ic0`` imports with exact 32/64-bit signatures, exported entry points,
+duplicate methods, reserved names, limits on functions, globals, exports and ``icp:`` custom sections) with
+the replica's texts; rewrites the module as the replica does (the start function becomes ``canister_start``; memory,
 table and mutable globals are exported under reserved names); compiles it with a deterministic
 configuration (NaN canonicalisation, no threads or relaxed SIMD, fuel) and caches the compiled module
 by hash, in memory and optionally on disk (``Module.serialize``).
@@ -77,8 +79,8 @@ Where we differ from the replica on purpose
   ``table.grow``-family instructions are not enforced; tables are not persisted (the replica's rule makes
   them immutable).  Memory and table imports from ``env`` are refused rather than provided.
 - Cycles: the host tracks balance, acceptance, attachments and burning within a message and reports
-  them; fees (execution, calls, ``MAX_CYCLES_PER_RESPONSE`` reservation, freezing threshold) are the
-  router's.  ``cost_*`` use fixed 13-node application subnet fees.
+  them; fees are the router's (``icp_local.execute`` with ``icp_local.fees``, no response reservation,
+  no freezing threshold yet).  ``cost_*`` report the same 13-node application subnet fees.
 - Composite queries: the state is kept for the callbacks until the router ends the call graph; a
   trapping composite callback drops the whole graph's changes (the replica drops only its own).
 - Canister logs are returned as effects, not kept; caller info (``msg_caller_info_*``) is always empty.
@@ -87,7 +89,7 @@ Where we differ from the replica on purpose
 from __future__ import annotations
 
 from .api_table import ApiMode
-from .engine import ExecutionEngine
+from .engine import ExecutionEngine, shared_engine
 from .errors import ErrorCode, ExecutionError, HostError, ModuleError, RejectCode, principal_text
 from .instance import CanisterInstance, Execution, default_instruction_limit
 from .lifecycle import Installed, UpgradeOptions, WasmMemoryPersistence
@@ -132,6 +134,7 @@ __all__ = [
     "principal_text",
     "query_call",
     "response",
+    "shared_engine",
     "system_task",
     "update_call",
 ]

@@ -7,6 +7,8 @@ stored :class:`.types.CanisterState`.  Messages then go to the instances (:mod:`
 
 from __future__ import annotations
 
+import functools
+import os
 from pathlib import Path
 
 import wasmtime
@@ -18,7 +20,7 @@ from .lifecycle import Installed, UpgradeOptions
 from .modules import ModuleCache, PreparedModule, engine_config
 from .types import CanisterState, Effects, MessageContext, Outcome
 
-__all__ = ["ExecutionEngine"]
+__all__ = ["ExecutionEngine", "shared_engine"]
 
 
 class ExecutionEngine:
@@ -79,3 +81,16 @@ class ExecutionEngine:
             return self.prepare(wasm)
         except ModuleError as exc:
             return Installed(Outcome(Effects(), exc.error.for_canister(context.canister_id)))
+
+
+def shared_engine() -> ExecutionEngine:
+    """One engine for the whole process (compiled modules are shared by every local IC it opens).
+
+    A forked child gets an engine of its own: wasmtime's state does not survive ``fork``.
+    """
+    return _engine_of(os.getpid())
+
+
+@functools.cache
+def _engine_of(pid: int) -> ExecutionEngine:
+    return ExecutionEngine()

@@ -25,6 +25,7 @@ __all__ = [
     "ModuleError",
     "RejectCode",
     "principal_text",
+    "user_help",
 ]
 
 _DOCS = "https://internetcomputer.org/docs/current/references/execution-errors#"
@@ -132,14 +133,14 @@ class HostError(Exception):
     def trapped(cls, trap: str) -> HostError:
         """``Canister trapped: <trap>`` (IC0502): a Wasm trap such as ``heap out of bounds``."""
         return cls(
-            ErrorCode.CANISTER_TRAPPED, f"Canister trapped: {trap}", _user_help(_TRAP_SUGGESTION, "trapped")
+            ErrorCode.CANISTER_TRAPPED, f"Canister trapped: {trap}", user_help(_TRAP_SUGGESTION, "trapped")
         )
 
     @classmethod
     def called_trap(cls, message: str) -> HostError:
         """The canister called ``ic0.trap`` (IC0503)."""
         what = f"Canister called `ic0.trap` with message: '{message}'"
-        return cls(ErrorCode.CANISTER_CALLED_TRAP, what, _user_help(_TRAP_SUGGESTION, "trapped-explicitly"))
+        return cls(ErrorCode.CANISTER_CALLED_TRAP, what, user_help(_TRAP_SUGGESTION, "trapped-explicitly"))
 
     @classmethod
     def toolchain(cls, error: str) -> HostError:
@@ -152,7 +153,7 @@ class HostError(Exception):
     def user(cls, error: str, suggestion: str = "", anchor: str = "") -> HostError:
         """A System API contract violation the developer is to blame for (IC0504)."""
         what = f"Canister violated contract: {error}"
-        return cls(ErrorCode.CANISTER_CONTRACT_VIOLATION, what, _user_help(suggestion, anchor))
+        return cls(ErrorCode.CANISTER_CONTRACT_VIOLATION, what, user_help(suggestion, anchor))
 
     @classmethod
     def wrong_mode(cls, function: str, mode: str) -> HostError:
@@ -181,7 +182,7 @@ class HostError(Exception):
         return cls(
             ErrorCode.CANISTER_INSTRUCTION_LIMIT_EXCEEDED,
             what,
-            _user_help(suggestion, "instruction-limit-exceeded"),
+            user_help(suggestion, "instruction-limit-exceeded"),
         )
 
     @classmethod
@@ -202,7 +203,7 @@ class HostError(Exception):
         return cls(
             ErrorCode.CANISTER_WASM_MEMORY_LIMIT_EXCEEDED,
             what,
-            _user_help(suggestion, "wasm-memory-limit-exceeded"),
+            user_help(suggestion, "wasm-memory-limit-exceeded"),
         )
 
     @classmethod
@@ -215,7 +216,7 @@ class HostError(Exception):
         return cls(
             ErrorCode.CANISTER_OUT_OF_MEMORY,
             "Canister cannot grow its memory usage.",
-            _user_help(suggestion, "out-of-memory"),
+            user_help(suggestion, "out-of-memory"),
         )
 
     @classmethod
@@ -223,7 +224,7 @@ class HostError(Exception):
         """``Canister has no <kind> method '<name>'`` (IC0536)."""
         suggestion = "Check that the method being called is exported by the target canister."
         what = f"Canister has no {kind} method '{name}'."
-        return cls(ErrorCode.CANISTER_METHOD_NOT_FOUND, what, _user_help(suggestion, "method-not-found"))
+        return cls(ErrorCode.CANISTER_METHOD_NOT_FOUND, what, user_help(suggestion, "method-not-found"))
 
     @classmethod
     def function_not_found(cls, table: int, function: int) -> HostError:
@@ -260,9 +261,9 @@ class ModuleError(Exception):
     @classmethod
     def user(cls, what: str, suggestion: str, anchor: str) -> ModuleError:
         """A validation error the replica blames on the developer (with its suggestion and doc link)."""
-        return cls(what, _user_help(suggestion, anchor))
+        return cls(what, user_help(suggestion, anchor))
 
 
-def _user_help(suggestion: str, anchor: str) -> str:
+def user_help(suggestion: str, anchor: str) -> str:
     """The replica's help text for a user error: the suggestion and a link to the execution-errors page."""
     return f"{suggestion} See documentation: {_DOCS}{anchor}" if suggestion else ""

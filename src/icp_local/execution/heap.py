@@ -89,6 +89,27 @@ class Heap:
         self._grow_to(self.committed)
         pagemap.map_file_private(self.base, self.committed, self._fd, 0)
 
+    def apply(self, pages: dict[int, bytes], size: int) -> None:
+        """Makes ``pages`` and ``size`` bytes committed: another process's kept messages, read from storage.
+
+        Nothing may be pending. Raises:
+            ValueError: if ``size`` is below the committed size or the memory cannot grow to it.
+        """
+        if size < self.committed:
+            raise ValueError(f"cannot shrink a memory of {self.committed} bytes to {size}")
+        if size > self.committed:
+            self._grow_to(size)
+            os.ftruncate(self._fd, size)
+        for index, data in pages.items():
+            if (index + 1) * PAGE > size:
+                raise ValueError(f"page {index} lies past the memory's end ({size} bytes)")
+            os.pwrite(self._fd, data, index * PAGE)
+        if size > self.committed:
+            pagemap.map_file_private(
+                self.base + self.committed, size - self.committed, self._fd, self.committed
+            )
+        self.committed = size
+
     # -- per message ------------------------------------------------------------------------------
 
     @property

@@ -7,6 +7,8 @@ values, and is only reached from an entry point allowed to call it (the binding 
 
 from __future__ import annotations
 
+from icp_local import fees
+
 from .api_table import ApiMode
 from .errors import ErrorCode, HostError, principal_text
 from .host_core import (
@@ -26,16 +28,6 @@ _MAX_32BIT_STABLE_PAGES = 65536
 _MAX_LOG = 32 * 1024
 _MAX_ENV_NAME = 128
 _CERTIFIED_DATA_MAX = 32
-# Fees in cycles for a 13-node application subnet (cycle-costs.md).
-_CALL_FEE = 260_000
-_CALL_BYTE_FEE = 1_000
-_MAX_RESPONSE_BYTES = 2 * 1024 * 1024
-_RESPONSE_EXECUTION_RESERVE = 20_000_000_000 * 4 // 10  # cycles for the largest callback execution
-_CREATE_CANISTER_FEE = 500_000_000_000
-_HTTP_BASE_FEE = 49_140_000
-_HTTP_REQUEST_BYTE_FEE = 5_200
-_HTTP_RESPONSE_BYTE_FEE = 10_400
-_SIGN_FEE = 26_153_846_153
 
 
 class CallsApi(HostCore):
@@ -294,16 +286,16 @@ class CallsApi(HostCore):
     # -- cost estimates (13-node application subnet fees) -----------------------------------------
 
     def ic0_cost_call(self, method_name_size: int, payload_size: int, dst: int) -> None:
-        transmitted = method_name_size + payload_size + _MAX_RESPONSE_BYTES
-        cost = _CALL_FEE + _CALL_BYTE_FEE * transmitted + _RESPONSE_EXECUTION_RESERVE
-        self.write_cycles("cost_call", cost, dst)
+        self.write_cycles("cost_call", fees.cost_call(method_name_size, payload_size), dst)
 
     def ic0_cost_create_canister(self, dst: int) -> None:
-        self.write_cycles("cost_create_canister", _CREATE_CANISTER_FEE, dst)
+        self.write_cycles("cost_create_canister", fees.CANISTER_CREATION_FEE, dst)
 
     def ic0_cost_http_request(self, request_size: int, max_res_bytes: int, dst: int) -> None:
         cost = (
-            _HTTP_BASE_FEE + _HTTP_REQUEST_BYTE_FEE * request_size + _HTTP_RESPONSE_BYTE_FEE * max_res_bytes
+            fees.HTTP_BASE_FEE
+            + fees.HTTP_REQUEST_BYTE_FEE * request_size
+            + fees.HTTP_RESPONSE_BYTE_FEE * max_res_bytes
         )
         self.write_cycles("cost_http_request", cost, dst)
 
@@ -315,7 +307,7 @@ class CallsApi(HostCore):
             raise HostError.toolchain(f"Failed to decode key name {raw.decode('utf-8', 'replace')}") from exc
         if variant >= variants:
             return 1
-        self.write_cycles(function, _SIGN_FEE, dst)
+        self.write_cycles(function, fees.SIGN_FEE, dst)
         return 0
 
     def ic0_cost_sign_with_ecdsa(self, src: int, size: int, curve: int, dst: int) -> int:

@@ -317,6 +317,27 @@ class CanisterInstance:
             self.heap = old_heap
         self._restore_globals(dict(self._globals))
 
+    def apply(self, delta: StateDelta) -> None:
+        """Makes ``delta`` committed: messages another process kept, read back from storage.
+
+        ``delta.globals`` may hold every global or only the changed ones. Raises:
+            RuntimeError: if an execution is pending.
+            ValueError: if the Wasm memory would have to shrink.
+        """
+        if self._pending is not None and self._pending.pending:
+            raise RuntimeError("cannot apply stored changes while an execution is pending")
+        if self.heap is not None:
+            self.heap.apply(dict(delta.heap_pages), delta.heap_size * WASM_PAGE)
+        self.stable.apply(dict(delta.stable_pages), delta.stable_size)
+        if delta.globals:
+            self._restore_globals(dict(delta.globals))
+            self._globals = self._read_globals()
+
+    @property
+    def committed_globals(self) -> dict[int, GlobalValue]:
+        """The committed value of every mutable global."""
+        return dict(self._globals)
+
     # -- whole state ------------------------------------------------------------------------------
 
     def snapshot(self) -> CanisterState:

@@ -10,10 +10,11 @@ module that does not support it too, both with the replica's texts.
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, replace
 
 import wasmtime
+
+from icp_client.management import WasmMemoryPersistence
 
 from .api_table import ApiMode
 from .errors import ErrorCode, ExecutionError, HostError
@@ -22,13 +23,6 @@ from .modules import PreparedModule
 from .types import WASM_PAGE, CanisterState, Effects, MessageContext, Outcome
 
 __all__ = ["Installed", "UpgradeOptions", "WasmMemoryPersistence", "install", "upgrade"]
-
-
-class WasmMemoryPersistence(enum.Enum):
-    """The ``wasm_memory_persistence`` upgrade option."""
-
-    KEEP = "keep"
-    REPLACE = "replace"
 
 
 @dataclass(frozen=True)

@@ -12,14 +12,18 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
 import wasmtime
 
+from icp_client.wasm import wasm_features, wasmtime_refusal
+
 from .errors import ModuleError
-from .validation import ModuleInfo, decompress, validate
+from .validation import ModuleInfo, check
 from .wasm_binary import rewrite
 
 __all__ = ["MEMORY_RESERVATION", "ModuleCache", "PreparedModule", "engine_config"]
@@ -28,31 +32,20 @@ MEMORY_RESERVATION = 8 << 30
 """Address space wasmtime reserves per linear memory: the memory never moves (6 GiB Wasm64 limit fits)."""
 
 _CACHE_FORMAT = "icp-local-exec-1"
+DEFAULT_CACHED_MODULES = 64
+"""Compiled modules an engine keeps in memory (least recently used dropped first)."""
 
 
 def engine_config() -> wasmtime.Config:
     """wasmtime settings for deterministic canister execution with fuel and fixed, file-mappable memories.
 
-    NaN canonicalisation on; threads, relaxed SIMD, multi-memory, tail calls, GC, exceptions and
-    function references off; SIMD, bulk memory, reference types, multi-value and memory64 on (what
-    the IC accepts).  Memories are reserved once and never move, and not initialised copy-on-write
+    The IC's Wasm features (:func:`icp_client.wasm.wasm_features`: NaN canonicalisation, no threads, relaxed
+    SIMD, multi-memory, tail calls, GC, exceptions or function references; SIMD, bulk memory, reference
+    types, multi-value and memory64).  Memories are reserved once and never move, and not initialised copy-on-write
     by wasmtime, so that :class:`.heap.Heap` can map its memory file over them.
     """
-    config = wasmtime.Config()
-    config.cranelift_nan_canonicalization = True
+    config = wasm_features(wasmtime.Config())
     config.consume_fuel = True
-    config.wasm_threads = False
-    config.wasm_relaxed_simd = False
-    config.wasm_multi_memory = False
-    config.wasm_tail_call = False
-    config.wasm_gc = False
-    config.wasm_function_references = False
-    config.wasm_exceptions = False
-    config.wasm_simd = True
-    config.wasm_bulk_memory = True
-    config.wasm_reference_types = True
-    config.wasm_multi_value = True
-    config.wasm_memory64 = True
     config.memory_reservation = MEMORY_RESERVATION
     config.memory_may_move = False
     config.memory_init_cow = False
@@ -77,12 +70,17 @@ class PreparedModule:
 
 
 class ModuleCache:
-    """Prepares modules once per hash; compiled code can also be cached on disk (``directory``)."""
+    """Prepares modules once per hash (the ``capacity`` most recently used kept in memory; thread-safe);
+    compiled code can also be cached on disk (``directory``)."""
 
-    def __init__(self, engine: wasmtime.Engine, directory: Path | None = None) -> None:
+    def __init__(
+        self, engine: wasmtime.Engine, directory: Path | None = None, capacity: int = DEFAULT_CACHED_MODULES
+    ) -> None:
         self.engine = engine
         self._directory = directory
-        self._prepared: dict[bytes, PreparedModule] = {}
+        self._capacity = capacity
+        self._prepared: OrderedDict[bytes, PreparedModule] = OrderedDict()
+        self._lock = threading.Lock()
 
     def prepare(self, wasm: bytes) -> PreparedModule:
         """Validates, rewrites and compiles ``wasm`` (raw or gzipped), or returns the cached result.
@@ -91,15 +89,19 @@ class ModuleCache:
             ModuleError: if the IC would refuse the module (with the replica's text).
         """
         module_hash = hashlib.sha256(wasm).digest()
-        cached = self._prepared.get(module_hash)
-        if cached is not None:
-            return cached
-        raw = decompress(wasm)
-        parsed, info = validate(raw)
-        rewritten = rewrite(raw, parsed)
-        imports = tuple(i.name for i in parsed.imported_functions())
-        prepared = PreparedModule(module_hash, info, imports, self._compile(rewritten))
-        self._prepared[module_hash] = prepared
+        with self._lock:
+            cached = self._prepared.get(module_hash)
+            if cached is not None:
+                self._prepared.move_to_end(module_hash)
+                return cached
+        checked = check(wasm)
+        rewritten = rewrite(checked.wasm, checked.parsed)
+        imports = tuple(i.name for i in checked.parsed.imported_functions())
+        prepared = PreparedModule(module_hash, checked.facts, imports, self._compile(rewritten))
+        with self._lock:
+            self._prepared[module_hash] = prepared
+            while len(self._prepared) > self._capacity:
+                self._prepared.popitem(last=False)
         return prepared
 
     def _compile(self, wasm: bytes) -> wasmtime.Module:
@@ -112,9 +114,7 @@ class ModuleCache:
         try:
             compiled = wasmtime.Module(self.engine, wasm)
         except wasmtime.WasmtimeError as exc:
-            raise ModuleError(
-                f"Wasmtime failed to validate wasm module wasmtime::Module::validate() failed with {_first_line(exc)}"
-            ) from exc
+            raise ModuleError(wasmtime_refusal(exc)) from exc
         if path is not None:
             _write_atomically(path, bytes(compiled.serialize()))
         return compiled
@@ -125,10 +125,6 @@ class ModuleCache:
         version = metadata.version("wasmtime")
         key = hashlib.sha256(f"{_CACHE_FORMAT}/{version}/".encode() + wasm).hexdigest()
         return self._directory / f"{key}.cwasm"
-
-
-def _first_line(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

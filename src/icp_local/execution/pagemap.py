@@ -72,9 +72,14 @@ def _libc() -> ctypes.CDLL:
     return libc
 
 
-@cache
 def _pagemap_fd() -> int:
-    return os.open("/proc/self/pagemap", os.O_RDONLY | os.O_CLOEXEC)
+    """This process's ``/proc/self/pagemap`` (a forked child must not read its parent's, inherited)."""
+    return _pagemap_fd_of(os.getpid())
+
+
+@cache
+def _pagemap_fd_of(pid: int) -> int:
+    return os.open(f"/proc/{pid}/pagemap", os.O_RDONLY | os.O_CLOEXEC)
 
 
 def map_file_private(address: int, length: int, fd: int, offset: int) -> None:

@@ -108,6 +108,12 @@ class StableMemory:
         self._dirty = {}
         self._new_size = self._size
 
+    def apply(self, pages: dict[int, bytes], size: int) -> None:
+        """Makes ``pages`` and ``size`` committed (kept messages read back from storage); nothing may be pending."""
+        self._pages.update(pages)
+        self._size = self._new_size = size
+        self._dirty = {}
+
     def snapshot(self) -> dict[int, bytes]:
         """The committed non-zero pages."""
         return {index: page for index, page in self._pages.items() if page != _ZERO}

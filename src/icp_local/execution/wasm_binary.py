@@ -1,375 +1,26 @@
-"""Reading and rewriting the Wasm binary format: only what the IC's checks and our rewriting need.
+"""Rewriting a module as the replica does before instantiating it.
 
-:func:`parse` reads the sections of a module into a :class:`WasmModule` (types, imports, functions,
-memories, tables, globals, exports, start, custom sections and the code section's size); it does not
-decode function bodies.  :func:`rewrite` produces the module we instantiate: the start section removed
-and exported as ``canister_start`` (the replica runs it as its own step), and the memory, the table and
-every mutable global exported under reserved names, so that the engine can reach them.
+:func:`rewrite` produces the module we instantiate: the start section removed and exported as
+``canister_start`` (the replica runs it as its own step), and the memory, the table and every mutable global
+exported under reserved names, so that the engine can reach them. Reading the module (the one section walker,
+the parser) is :mod:`icp_client.wasm`'s.
 """
 
 from __future__ import annotations
 
-import enum
-from dataclasses import dataclass, field
+from icp_client.wasm import (
+    EXPORT_GLOBAL_PREFIX,
+    EXPORT_MEMORY,
+    EXPORT_START,
+    EXPORT_TABLE,
+    WASM_HEADER,
+    ExportKind,
+    WasmModule,
+    walk,
+)
+from icp_client.wasm._binary import SECTION_EXPORT, SECTION_START
 
-__all__ = [
-    "EXPORT_GLOBAL_PREFIX",
-    "EXPORT_MEMORY",
-    "EXPORT_START",
-    "EXPORT_TABLE",
-    "ExportKind",
-    "FuncType",
-    "Global",
-    "Import",
-    "Limits",
-    "WasmFormatError",
-    "WasmModule",
-    "parse",
-    "rewrite",
-]
-
-WASM_HEADER = b"\x00asm\x01\x00\x00\x00"
-EXPORT_START = "canister_start"
-EXPORT_MEMORY = "canister memory"
-EXPORT_TABLE = "canister table"
-EXPORT_GLOBAL_PREFIX = "canister global "
-
-_VALTYPES = {
-    0x7F: "i32",
-    0x7E: "i64",
-    0x7D: "f32",
-    0x7C: "f64",
-    0x7B: "v128",
-    0x70: "funcref",
-    0x6F: "externref",
-}
-_SECTION_EXPORT = 7
-_SECTION_START = 8
-_SECTION_CODE = 10
-
-
-class WasmFormatError(ValueError):
-    """The bytes are not a well-formed Wasm module (as far as this reader looks)."""
-
-
-class ExportKind(enum.IntEnum):
-    """The kinds of an import or export."""
-
-    FUNC = 0
-    TABLE = 1
-    MEMORY = 2
-    GLOBAL = 3
-    TAG = 4
-
-
-@dataclass(frozen=True)
-class FuncType:
-    """A function type: parameter and result value types (``"i32"``, ``"i64"``, ...)."""
-
-    params: tuple[str, ...]
-    results: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Limits:
-    """A memory's or table's limits; ``is64`` for memory64 or table64."""
-
-    minimum: int
-    maximum: int | None
-    is64: bool
-
-
-@dataclass(frozen=True)
-class Import:
-    """One import: ``type_index`` for a function, ``limits`` for a memory or table."""
-
-    module: str
-    name: str
-    kind: ExportKind
-    type_index: int = -1
-    limits: Limits | None = None
-
-
-@dataclass(frozen=True)
-class Global:
-    """A global defined by the module."""
-
-    valtype: str
-    mutable: bool
-
-
-@dataclass(frozen=True)
-class WasmModule:
-    """The parts of a module the IC looks at.
-
-    ``functions`` holds the type index of each function defined (not imported); ``exports`` maps a name
-    to its kind and index; ``custom_sections`` keeps name and payload in order of appearance.
-    """
-
-    types: tuple[FuncType, ...]
-    imports: tuple[Import, ...]
-    functions: tuple[int, ...]
-    tables: tuple[Limits, ...]
-    memories: tuple[Limits, ...]
-    globals: tuple[Global, ...]
-    exports: tuple[tuple[str, ExportKind, int], ...]
-    start: int | None
-    custom_sections: tuple[tuple[str, bytes], ...]
-    code_section_size: int
-
-    def imported_functions(self) -> tuple[Import, ...]:
-        """The function imports, in function-index order."""
-        return tuple(i for i in self.imports if i.kind == ExportKind.FUNC)
-
-    def function_type(self, index: int) -> FuncType:
-        """The type of the function at ``index`` in the function index space (imports first).
-
-        Raises:
-            WasmFormatError: if there is no such function.
-        """
-        imported = self.imported_functions()
-        try:
-            if index < len(imported):
-                return self.types[imported[index].type_index]
-            return self.types[self.functions[index - len(imported)]]
-        except IndexError as exc:
-            raise WasmFormatError(f"no function at index {index}") from exc
-
-    def all_memories(self) -> tuple[Limits, ...]:
-        """The memories imported and defined."""
-        imported = tuple(i.limits for i in self.imports if i.kind == ExportKind.MEMORY and i.limits)
-        return imported + self.memories
-
-
-class _Reader:
-    """A cursor over bytes with the Wasm encodings (LEB128, names, vectors)."""
-
-    def __init__(self, data: bytes, pos: int = 0, end: int | None = None) -> None:
-        self.data = data
-        self.pos = pos
-        self.end = len(data) if end is None else end
-
-    def at_end(self) -> bool:
-        return self.pos >= self.end
-
-    def byte(self) -> int:
-        if self.pos >= self.end:
-            raise WasmFormatError("unexpected end of data")
-        value = self.data[self.pos]
-        self.pos += 1
-        return value
-
-    def bytes(self, size: int) -> bytes:
-        if self.pos + size > self.end:
-            raise WasmFormatError("unexpected end of data")
-        value = self.data[self.pos : self.pos + size]
-        self.pos += size
-        return value
-
-    def uleb(self) -> int:
-        result = shift = 0
-        while True:
-            byte = self.byte()
-            result |= (byte & 0x7F) << shift
-            if byte < 0x80:
-                return result
-            shift += 7
-            if shift > 63:
-                raise WasmFormatError("integer representation too long")
-
-    def sleb(self) -> int:
-        result = shift = 0
-        while True:
-            byte = self.byte()
-            result |= (byte & 0x7F) << shift
-            shift += 7
-            if byte < 0x80:
-                return result - (1 << shift) if byte & 0x40 else result
-            if shift > 70:
-                raise WasmFormatError("integer representation too long")
-
-    def name(self) -> str:
-        raw = self.bytes(self.uleb())
-        try:
-            return raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise WasmFormatError("malformed UTF-8 encoding") from exc
-
-    def valtype(self) -> str:
-        code = self.byte()
-        if code not in _VALTYPES:
-            raise WasmFormatError(f"invalid value type 0x{code:x}")
-        return _VALTYPES[code]
-
-
-def _limits(reader: _Reader) -> Limits:
-    flags = reader.uleb()
-    minimum = reader.uleb()
-    maximum = reader.uleb() if flags & 0x01 else None
-    return Limits(minimum, maximum, bool(flags & 0x04))
-
-
-def _table_type(reader: _Reader) -> Limits:
-    reader.valtype()
-    return _limits(reader)
-
-
-def _skip_const_expr(reader: _Reader) -> None:
-    """Skips a constant expression up to and including its ``end``."""
-    while True:
-        op = reader.byte()
-        if op == 0x0B:
-            return
-        if op in (0x41, 0x42):
-            reader.sleb()
-        elif op == 0x43:
-            reader.bytes(4)
-        elif op == 0x44:
-            reader.bytes(8)
-        elif op in (0x23, 0xD2):
-            reader.uleb()
-        elif op == 0xD0:
-            reader.byte()
-        elif op == 0xFD:
-            reader.uleb()
-            reader.bytes(16)
-        elif op not in (0x6A, 0x6B, 0x6C, 0x7C, 0x7D, 0x7E):
-            raise WasmFormatError(f"unsupported opcode 0x{op:x} in a constant expression")
-
-
-def _func_types(reader: _Reader) -> list[FuncType]:
-    types = []
-    for _ in range(reader.uleb()):
-        if reader.byte() != 0x60:
-            raise WasmFormatError("only function types are supported")
-        params = tuple(reader.valtype() for _ in range(reader.uleb()))
-        results = tuple(reader.valtype() for _ in range(reader.uleb()))
-        types.append(FuncType(params, results))
-    return types
-
-
-def _import(reader: _Reader) -> Import:
-    module, name = reader.name(), reader.name()
-    kind = ExportKind(reader.byte())
-    if kind == ExportKind.FUNC:
-        return Import(module, name, kind, type_index=reader.uleb())
-    if kind == ExportKind.TABLE:
-        return Import(module, name, kind, limits=_table_type(reader))
-    if kind == ExportKind.MEMORY:
-        return Import(module, name, kind, limits=_limits(reader))
-    if kind == ExportKind.GLOBAL:
-        reader.valtype()
-        reader.byte()
-        return Import(module, name, kind)
-    reader.byte()
-    reader.uleb()
-    return Import(module, name, kind)
-
-
-def _globals(reader: _Reader) -> list[Global]:
-    result = []
-    for _ in range(reader.uleb()):
-        valtype = reader.valtype()
-        mutable = reader.byte() == 1
-        _skip_const_expr(reader)
-        result.append(Global(valtype, mutable))
-    return result
-
-
-def _exports(reader: _Reader) -> list[tuple[str, ExportKind, int]]:
-    result = []
-    for _ in range(reader.uleb()):
-        name = reader.name()
-        try:
-            kind = ExportKind(reader.byte())
-        except ValueError as exc:
-            raise WasmFormatError("invalid export kind") from exc
-        result.append((name, kind, reader.uleb()))
-    return result
-
-
-def _sections(data: bytes) -> list[tuple[int, int, int]]:
-    """The sections as (id, payload start, payload end).
-
-    Raises:
-        WasmFormatError: on a bad header or a section running past the end.
-    """
-    if data[:8] != WASM_HEADER:
-        raise WasmFormatError("magic header not detected or unsupported version")
-    reader = _Reader(data, 8)
-    sections = []
-    while not reader.at_end():
-        section_id = reader.byte()
-        size = reader.uleb()
-        if reader.pos + size > len(data):
-            raise WasmFormatError(f"section {section_id} runs past the end of the module")
-        sections.append((section_id, reader.pos, reader.pos + size))
-        reader.pos += size
-    return sections
-
-
-@dataclass
-class _Parts:
-    """The sections read so far (mutable while parsing)."""
-
-    types: list[FuncType] = field(default_factory=list)
-    imports: list[Import] = field(default_factory=list)
-    functions: list[int] = field(default_factory=list)
-    tables: list[Limits] = field(default_factory=list)
-    memories: list[Limits] = field(default_factory=list)
-    globals: list[Global] = field(default_factory=list)
-    exports: list[tuple[str, ExportKind, int]] = field(default_factory=list)
-    start: int | None = None
-    custom: list[tuple[str, bytes]] = field(default_factory=list)
-    code_size: int = 0
-
-
-def parse(data: bytes) -> WasmModule:
-    """Reads the sections of a Wasm binary.
-
-    Raises:
-        WasmFormatError: if the binary is malformed where this reader looks.
-    """
-    parts = _Parts()
-    for section_id, start, end in _sections(data):
-        _read_section(parts, section_id, _Reader(data, start, end))
-    return WasmModule(
-        types=tuple(parts.types),
-        imports=tuple(parts.imports),
-        functions=tuple(parts.functions),
-        tables=tuple(parts.tables),
-        memories=tuple(parts.memories),
-        globals=tuple(parts.globals),
-        exports=tuple(parts.exports),
-        start=parts.start,
-        custom_sections=tuple(parts.custom),
-        code_section_size=parts.code_size,
-    )
-
-
-def _read_section(parts: _Parts, section_id: int, reader: _Reader) -> None:
-    """Reads one section's payload into ``parts``."""
-    if section_id == 0:
-        name = reader.name()
-        parts.custom.append((name, reader.data[reader.pos : reader.end]))
-    elif section_id == 1:
-        parts.types = _func_types(reader)
-    elif section_id == 2:
-        parts.imports = [_import(reader) for _ in range(reader.uleb())]
-    elif section_id == 3:
-        parts.functions = [reader.uleb() for _ in range(reader.uleb())]
-    elif section_id == 4:
-        parts.tables = [_table_type(reader) for _ in range(reader.uleb())]
-    elif section_id == 5:
-        parts.memories = [_limits(reader) for _ in range(reader.uleb())]
-    elif section_id == 6:
-        parts.globals = _globals(reader)
-    elif section_id == _SECTION_EXPORT:
-        parts.exports = _exports(reader)
-    elif section_id == _SECTION_START:
-        parts.start = reader.uleb()
-    elif section_id == _SECTION_CODE:
-        parts.code_size = reader.end - reader.pos
+__all__ = ["EXPORT_GLOBAL_PREFIX", "EXPORT_MEMORY", "EXPORT_START", "EXPORT_TABLE", "rewrite"]
 
 
 def _uleb_bytes(value: int) -> bytes:
@@ -409,7 +60,7 @@ def _export_section(exports: list[tuple[str, ExportKind, int]]) -> bytes:
     body = _uleb_bytes(len(exports))
     for name, kind, index in exports:
         body += _name_bytes(name) + bytes([kind]) + _uleb_bytes(index)
-    return bytes([_SECTION_EXPORT]) + _uleb_bytes(len(body)) + body
+    return bytes([SECTION_EXPORT]) + _uleb_bytes(len(body)) + body
 
 
 def rewrite(data: bytes, module: WasmModule) -> bytes:
@@ -417,20 +68,21 @@ def rewrite(data: bytes, module: WasmModule) -> bytes:
 
     The export section keeps its place in the section order (one is inserted where it belongs if the
     module had none).  Raises:
-        WasmFormatError: if the binary is malformed.
+        InvalidModule: if the binary is malformed.
     """
     exports = list(module.exports) + _extra_exports(module)
     out = bytearray(WASM_HEADER)
     placed = False
-    for section_id, start, end in _sections(data):
-        if section_id == _SECTION_START:
+    for section in walk(data):
+        section_id = section.id
+        if section_id == SECTION_START:
             continue
-        if not placed and section_id != 0 and _order(section_id) > _order(_SECTION_EXPORT):
+        if not placed and section_id != 0 and _order(section_id) > _order(SECTION_EXPORT):
             out += _export_section(exports)
             placed = True
-        if section_id == _SECTION_EXPORT:
+        if section_id == SECTION_EXPORT:
             continue
-        out += bytes([section_id]) + _uleb_bytes(end - start) + data[start:end]
+        out += bytes([section_id]) + _uleb_bytes(section.size) + data[section.offset : section.end]
     if not placed:
         out += _export_section(exports)
     return bytes(out)

@@ -19,24 +19,24 @@ Each method takes the URL's parts and the request body and returns a ``Reply`` (
 
 Deliberate differences from a replica: one subnet, which is the root subnet (no delegation); the ingress filter
 does not check controllers (those rejects come certified from execution instead, same codes); a fault that makes
-the engine unavailable answers HTTP 503 and forgets the call, so a re-sent envelope runs again. A ``reply_lost``
-fault armed in the engine is taken here instead: the call runs and its outcome is kept under its request id, and
-only the HTTP reply is lost (202), so the agent learns the outcome by polling ``read_state``, as on the IC.
+the engine unavailable answers HTTP 503 and forgets the call, so a re-sent envelope runs again. A lost reply
+(``FrontOptions.lose_reply``, a test hook) is taken here: the call runs and its outcome is kept under its request
+id, and only the HTTP reply is lost (202), so the agent learns the outcome by polling ``read_state``, as on the IC.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import cbor2
 
 from icp_client.certificate import encode_ranges, sign_certificate
-from icp_client.envelope import SELF_DESCRIBE_TAG, decode_envelope
+from icp_client.envelope import decode_envelope
 from icp_client.errors import IcpError, Reject, SignatureRejected, Unavailable
-from icp_client.hashtree import NestedDict, build_tree, prune_to
+from icp_client.hashtree import SELF_DESCRIBE_TAG, NestedDict, build_tree, prune_to
 from icp_client.interfaces import CMC, CYCLES_LEDGER, MANAGEMENT_CANISTER
 from icp_client.principal import Principal, PrincipalError
 from icp_client.request_id import (
@@ -86,12 +86,15 @@ class FrontOptions:
     """Tunables: ``dev_mint`` enables the cycles ledger's development ``dev_mint``; ``sync_call_wait_s`` is how
     long a v3/v4 call waits for a concurrent execution of the same request before answering 202;
     ``call_versions`` the call endpoints served (``(2,)`` plays an older replica, for tests);
-    ``extra_ranges`` more canister ranges to claim."""
+    ``extra_ranges`` more canister ranges to claim; ``lose_reply`` (a test hook, see ``icp_local.testing``) is
+    asked for each call's method: True makes the front run the call, keep its outcome for ``read_state`` and lose
+    only the HTTP reply (202), as a reply lost on the way back."""
 
     dev_mint: bool = True
     sync_call_wait_s: float = 10.0
     call_versions: tuple[int, ...] = (2, 3, 4)
     extra_ranges: tuple[tuple[Principal, Principal], ...] = field(default_factory=tuple)
+    lose_reply: Callable[[str], bool] | None = None
 
 
 class Front:
@@ -104,6 +107,7 @@ class Front:
         self.metrics = FrontMetrics()
         self.requests = RequestLog()
         self.dispatcher = Dispatcher(engine, keys.subnet_id, self.metrics, dev_mint=self.options.dev_mint)
+        engine.router.runtime.root_key = keys.root_key_der  # what ic0.root_key_copy gives canisters
         self._ranges = _subnet_ranges(engine) + list(self.options.extra_ranges)
 
     @property
@@ -149,7 +153,7 @@ class Front:
                 self._ingress_filter(canister_id, ecid, method, arg)
             except Reject as exc:
                 return self._non_replicated(version, exc)
-        lost = self.engine.faults.take_reply_lost(method)  # fault injection: the call runs, its reply is lost
+        lost = self.options.lose_reply is not None and self.options.lose_reply(method)
         record = self._run_once(
             rid, CallRecord(sender, ecid, int(content["ingress_expiry"])), canister_id, method, arg
         )
@@ -348,6 +352,14 @@ class Front:
             content = self._metadata(canister_id, path[3], sender)
             if content is not None:
                 node[b"metadata"] = {path[3]: content}
+        if (
+            len(path) >= 3
+            and path[2] == b"certified_data"
+            and not self.dispatcher.is_system_canister(canister_id)
+        ):
+            certified = self.engine.read_certified_data(canister_id)
+            if certified is not None:
+                node[b"certified_data"] = certified
         return node
 
     def _metadata(self, canister_id: Principal, name: bytes, sender: Principal) -> bytes | None:

@@ -72,6 +72,15 @@ class Icp:
             )
         return done
 
+    def another(self, name: str) -> Icp:
+        """icp-cli as a second identity, ``name``, imported into the same home."""
+        identity = generate_identity("ed25519")
+        pem = self.home / f"{name}.pem"
+        pem.write_bytes(identity.to_pem())
+        other = Icp(self.binary, self.home, self.front, identity, name)
+        other.run("identity", "import", "--storage", "plaintext", "--from-pem", str(pem), name, network=False)
+        return other
+
 
 @pytest.fixture
 def engine(tmp_path: Path) -> Iterator[LocalIc]:

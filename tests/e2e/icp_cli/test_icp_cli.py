@@ -15,6 +15,7 @@ from tests.support.wasm_modules import counter_wasm, large_module
 
 T = 1_000_000_000_000
 MIB = 1024 * 1024
+COUNTER_ARG = bytes.fromhex("4449444c00017d2a")  # (42 : nat)
 
 
 def _factory_canister(engine: LocalIc, *extra_controllers: Principal) -> tuple[Principal, Principal]:
@@ -67,9 +68,20 @@ def test_canister_install_of_a_small_module(icp: Icp, engine: LocalIc, tmp_path)
     canister, _factory = _factory_canister(engine, icp.identity.principal)
     wasm = tmp_path / "counter.wasm"
     wasm.write_bytes(counter_wasm())
-    icp.run("canister", "install", canister.to_text(), "--wasm", str(wasm), "--mode", "install", "-y")
+    icp.run(
+        "canister",
+        "install",
+        canister.to_text(),
+        "--wasm",
+        str(wasm),
+        "--mode",
+        "install",
+        "--args",
+        "(7 : nat)",
+        "-y",
+    )
     assert engine.read_module_hash(canister) == hashlib.sha256(counter_wasm()).digest()
-    engine.install_code(icp.identity.principal, canister, InstallMode.REINSTALL, counter_wasm())
+    engine.install_code(icp.identity.principal, canister, InstallMode.REINSTALL, counter_wasm(), COUNTER_ARG)
 
 
 def test_canister_call_of_the_cycles_ledger_balance(icp: Icp, engine: LocalIc) -> None:

@@ -13,6 +13,7 @@ from canister_factory._core.model import CreateInstallRequest, Mode
 from canister_factory.api.errors import error_body, status_of
 from canister_factory.client import FactoryClient, ServiceUnreachable, error_from_reply
 from icp_client.identity import generate_identity
+from icp_local.testing import faults_of
 from tests.integration.api.conftest import Served, ServeFactory, T
 from tests.integration.api.serving import COUNTER_ARG, free_port
 from tests.support.wasm_modules import counter_wasm
@@ -137,16 +138,16 @@ def test_ic_errors_are_502(served: Served) -> None:
     with served.client() as client:
         uploaded = client.upload(counter_wasm())
         request = CreateInstallRequest(uploaded.upload_id, COUNTER_ARG, Mode.INSTALL, T, handoff=True)
-        served.app.embedded.faults.reject("create_canister", 3, "subnet refused", "IC0301", times=10)
+        faults_of(served.app.embedded).reject("create_canister", 3, "subnet refused", "IC0301", times=10)
         with pytest.raises(errors.IcReject) as caught:
             client.create_and_install_with(request)
         assert (caught.value.reject_code, caught.value.error_code) == (3, "IC0301")
         assert "subnet refused" in caught.value.message
-        served.app.embedded.faults.clear()
-        served.app.embedded.faults.unavailable("create_canister", times=10)
+        faults_of(served.app.embedded).clear()
+        faults_of(served.app.embedded).unavailable("create_canister", times=10)
         with pytest.raises(errors.IcError):
             client.create_and_install_with(request)
-        served.app.embedded.faults.clear()
+        faults_of(served.app.embedded).clear()
 
 
 def test_unreachable_service() -> None:

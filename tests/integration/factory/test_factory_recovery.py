@@ -17,6 +17,7 @@ from canister_factory._core.errors import IcReject, IcUnavailable
 from canister_factory.service.factory import Factory
 from icp_client.principal import Principal
 from icp_local import LocalIc
+from icp_local.testing import faults_of
 from tests.support.factory import (
     CANISTER_CYCLES,
     LEDGER_FEE,
@@ -57,7 +58,7 @@ def states(factory: Factory) -> list[str]:
 
 def test_failed_install_recycles_the_canister(h: Harness, alice: Principal, counter_upload: int) -> None:
     ic = embedded(h)
-    ic.faults.reject("install_code", 5, "injected install failure", "IC0503")
+    faults_of(ic).reject("install_code", 5, "injected install failure", "IC0503")
     with pytest.raises(IcReject) as err:
         h.factory.create_and_install_with(alice, request(counter_upload))
     assert err.value.reject_message == "install_code failed: injected install failure"
@@ -83,7 +84,7 @@ def test_failed_install_recycles_the_canister(h: Harness, alice: Principal, coun
 def test_spare_with_the_same_module_is_reinstalled(h: Harness, alice: Principal, counter_upload: int) -> None:
     """A spare keeps what its failed creation installed; the next owner must get a fresh install, not it."""
     ic = embedded(h)
-    ic.faults.reject("update_settings", 5, "injected")
+    faults_of(ic).reject("update_settings", 5, "injected")
     with pytest.raises(IcReject):
         h.factory.create_and_install_with(alice, request(counter_upload))
     (spare,) = h.ic_canisters
@@ -91,7 +92,7 @@ def test_spare_with_the_same_module_is_reinstalled(h: Harness, alice: Principal,
     deployments = [c for c in ic.canister_info(spare, 20).recent_changes if c.kind == "code_deployment"]
     bob = new_principal()
     created = h.factory.create_and_install_with(
-        bob, request(upload_module(h.factory, bob, WASM), init_arg=b"bob")
+        bob, request(upload_module(h.factory, bob, WASM), init_arg=bytes.fromhex("4449444c00017d07"))
     )
     assert created.canister_id == spare
     after = [c for c in ic.canister_info(spare, 20).recent_changes if c.kind == "code_deployment"]
@@ -101,7 +102,7 @@ def test_spare_with_the_same_module_is_reinstalled(h: Harness, alice: Principal,
 
 def test_spare_gets_the_requested_cycles(h: Harness, alice: Principal, counter_upload: int) -> None:
     """A reused spare is topped up to what a new canister would hold, and the top-up is its cycles_used."""
-    embedded(h).faults.reject("install_code", 5, "injected")
+    faults_of(embedded(h)).reject("install_code", 5, "injected")
     with pytest.raises(IcReject):
         h.factory.create_and_install_with(alice, request(counter_upload, cycles=CANISTER_CYCLES))
     balance = h.balance()
@@ -120,7 +121,7 @@ def test_reserved_to_failed_when_the_ledger_refuses(
 ) -> None:
     """RESERVED --CREATE_FAILED--> FAILED: quota released, nothing on the IC, no cycles spent."""
     balance = h.balance()
-    embedded(h).faults.reject("create_canister", 4, "ledger says no")
+    faults_of(embedded(h)).reject("create_canister", 4, "ledger says no")
     with pytest.raises(IcReject) as err:
         h.factory.create_and_install_with(alice, request(counter_upload))
     assert err.value.reject_message == "create_canister failed: ledger says no"
@@ -136,7 +137,7 @@ def test_unreadable_balance_reserves_nothing(make: Callable[..., Harness]) -> No
     h = make(InitArg(min_factory_cycles=0), funding=CANISTER_CYCLES + LEDGER_FEE)
     alice = new_principal()
     uid = upload_module(h.factory, alice, WASM)
-    embedded(h).faults.unavailable("icrc1_balance_of")
+    faults_of(embedded(h)).unavailable("icrc1_balance_of")
     with pytest.raises(IcUnavailable):
         h.factory.create_and_install_with(alice, request(uid))
     assert h.factory.list_my_canisters(alice).canisters == ()
@@ -152,8 +153,8 @@ def test_restart_a_day_after_a_lost_create_reply_orphans_nothing(
     h: Harness, alice: Principal, counter_upload: int
 ) -> None:
     ic = embedded(h)
-    ic.faults.reply_lost("create_canister")
-    ic.faults.unavailable("create_canister", times=2)
+    faults_of(ic).reply_lost("create_canister")
+    faults_of(ic).unavailable("create_canister", times=2)
     with pytest.raises(IcUnavailable):
         h.factory.create_and_install_with(alice, request(counter_upload))
     h.clock.advance(25 * 3600)
@@ -166,12 +167,12 @@ def test_restart_a_day_after_a_lost_create_reply_orphans_nothing(
 def test_reserved_to_created_by_claiming_a_spare(h: Harness, alice: Principal, counter_upload: int) -> None:
     """RESERVED --CLAIM_SPARE--> CREATED: no create_canister call at all."""
     ic = embedded(h)
-    ic.faults.reject("install_code", 5, "injected")
+    faults_of(ic).reject("install_code", 5, "injected")
     with pytest.raises(IcReject):
         h.factory.create_and_install_with(alice, request(counter_upload))
-    ic.faults.reject("create_canister", 4, "create_canister must not be called")
+    faults_of(ic).reject("create_canister", 4, "create_canister must not be called")
     created = h.factory.create_and_install_with(alice, request(counter_upload))
-    assert ic.faults.pending("create_canister") == 1
+    assert faults_of(ic).pending("create_canister") == 1
     assert states(h.factory) == ["READY", "FAILED"]
     assert created.canister_id in h.ic_canisters
 
@@ -180,7 +181,7 @@ def test_installed_to_recovering_to_failed_on_update_settings_reject(
     h: Harness, alice: Principal, counter_upload: int
 ) -> None:
     """INSTALLED --STEP_FAILED--> RECOVERING --RECYCLE--> FAILED, canister spared, quota released."""
-    embedded(h).faults.reject("update_settings", 5, "no settings today")
+    faults_of(embedded(h)).reject("update_settings", 5, "no settings today")
     with pytest.raises(IcReject) as err:
         h.factory.create_and_install_with(alice, request(counter_upload))
     assert err.value.reject_message == "update_settings failed: no settings today"
@@ -194,8 +195,8 @@ def test_created_to_recovering_stays_when_the_ic_is_unreachable_then_reconcile_r
 ) -> None:
     """CREATED --STEP_FAILED--> RECOVERING (controllers unreadable), then at restart RECOVERING --RECYCLE--> FAILED."""
     ic = embedded(h)
-    ic.faults.reject("install_code", 5, "injected")
-    ic.faults.unavailable("read_controllers")
+    faults_of(ic).reject("install_code", 5, "injected")
+    faults_of(ic).unavailable("read_controllers")
     with pytest.raises(IcReject):
         h.factory.create_and_install_with(alice, request(counter_upload))
     assert states(h.factory) == ["RECOVERING"]
@@ -242,8 +243,8 @@ def test_restart_while_reserved_after_a_lost_create_reply(
     h: Harness, alice: Principal, counter_upload: int
 ) -> None:
     def arm(ic: LocalIc) -> None:
-        ic.faults.reply_lost("create_canister")  # the canister is created, the reply never arrives
-        ic.faults.unavailable("create_canister", times=2)
+        faults_of(ic).reply_lost("create_canister")  # the canister is created, the reply never arrives
+        faults_of(ic).unavailable("create_canister", times=2)
 
     assert _crash_and_restart(h, alice, counter_upload, arm) == "RESERVED"
     assert len(h.ic_canisters) == 1
@@ -258,8 +259,8 @@ def test_restart_while_created_after_a_lost_install_reply(
     h: Harness, alice: Principal, counter_upload: int
 ) -> None:
     def arm(ic: LocalIc) -> None:
-        ic.faults.reply_lost("install_code")
-        ic.faults.unavailable("read_module_hash", times=2)
+        faults_of(ic).reply_lost("install_code")
+        faults_of(ic).unavailable("read_module_hash", times=2)
 
     assert _crash_and_restart(h, alice, counter_upload, arm) == "CREATED"
     (row,) = h.factory.list_my_canisters(alice).canisters
@@ -271,8 +272,8 @@ def test_restart_while_installed_after_a_lost_settings_reply(
     h: Harness, alice: Principal, counter_upload: int
 ) -> None:
     def arm(ic: LocalIc) -> None:
-        ic.faults.unavailable("read_controllers", times=2)
-        ic.faults.reply_lost("update_settings")
+        faults_of(ic).unavailable("read_controllers", times=2)
+        faults_of(ic).reply_lost("update_settings")
 
     assert _crash_and_restart(h, alice, counter_upload, arm) == "INSTALLED"
     (row,) = h.factory.list_my_canisters(alice).canisters
@@ -282,7 +283,7 @@ def test_restart_while_installed_after_a_lost_settings_reply(
 
 
 def test_live_claim_is_not_stolen_at_restart(h: Harness, alice: Principal, counter_upload: int) -> None:
-    embedded(h).faults.unavailable("create_canister", times=3)
+    faults_of(embedded(h)).unavailable("create_canister", times=3)
     with pytest.raises(IcUnavailable):
         h.factory.create_and_install_with(alice, request(counter_upload))
     app = h.reopen()  # same live process, lease not expired: reconcile leaves it alone
@@ -299,10 +300,11 @@ CRASHING_CHILD = textwrap.dedent(
     from canister_factory.bootstrap import open_app
     from canister_factory.ports import FakeClock
     from icp_client.principal import Principal
+    from icp_local.testing import faults_of
     from tests.support.factory import request
     app = open_app(Path(sys.argv[1]), clock=FakeClock())
-    app.embedded.faults.reply_lost("create_canister")
-    app.embedded.faults.unavailable("create_canister", times=2)
+    faults_of(app.embedded).reply_lost("create_canister")
+    faults_of(app.embedded).unavailable("create_canister", times=2)
     try:
         app.factory.create_and_install_with(Principal.from_text(sys.argv[2]), request(int(sys.argv[3])))
     except Exception as exc:
@@ -374,7 +376,7 @@ def test_a_transient_reject_is_retried_from_where_the_ic_stands(
     h: Harness, alice: Principal, counter_upload: int
 ) -> None:
     """CREATED --STEP_FAILED--> RECOVERING --RESUME_CREATED--> CREATED: SYS_TRANSIENT (2) is worth a retry."""
-    embedded(h).faults.reject("install_code", 2, "queue full", "IC0201")
+    faults_of(embedded(h)).reject("install_code", 2, "queue full", "IC0201")
     created = h.factory.create_and_install_with(alice, request(counter_upload))
     (row,) = h.factory.list_my_canisters(alice).canisters
     assert (row.state, row.canister_id) == ("READY", created.canister_id)
@@ -385,7 +387,7 @@ def test_a_transient_reject_after_install_resumes_at_installed(
     h: Harness, alice: Principal, counter_upload: int
 ) -> None:
     """INSTALLED --STEP_FAILED--> RECOVERING --RESUME_INSTALLED--> INSTALLED: the module is not installed again."""
-    embedded(h).faults.reject("update_settings", 2, "queue full", "IC0201")
+    faults_of(embedded(h)).reject("update_settings", 2, "queue full", "IC0201")
     created = h.factory.create_and_install_with(alice, request(counter_upload))
     assert embedded(h).read_controllers(created.canister_id) == (alice,)
     history = embedded(h).canister_info(created.canister_id, 20).recent_changes
@@ -395,7 +397,7 @@ def test_a_transient_reject_after_install_resumes_at_installed(
 def test_a_reject_that_stays_transient_gives_up_and_keeps_the_canister(
     h: Harness, alice: Principal, counter_upload: int
 ) -> None:
-    embedded(h).faults.reject("install_code", 2, "queue full", "IC0201", times=5)
+    faults_of(embedded(h)).reject("install_code", 2, "queue full", "IC0201", times=5)
     with pytest.raises(IcReject, match="queue full"):
         h.factory.create_and_install_with(alice, request(counter_upload))
     (row,) = h.factory.list_my_canisters(alice).canisters

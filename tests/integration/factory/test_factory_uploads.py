@@ -22,7 +22,13 @@ from canister_factory._core.errors import (
 from canister_factory.service.factory import Factory
 from icp_client.principal import Principal
 from tests.support.factory import Harness, new_principal, request, sha256_hex, upload_module
-from tests.support.wasm_modules import counter_wasm, custom_section, gzip_bomb, gzip_module, minimal_module
+from tests.support.wasm_modules import (
+    counter_wasm,
+    custom_section,
+    gzip_module,
+    minimal_module,
+    wasm_gzip_bomb,
+)
 
 WASM = counter_wasm()
 
@@ -140,7 +146,7 @@ def test_commit_refuses_what_is_not_a_wasm_module(factory: Factory, alice: Princ
 
 def test_gzip_module_accepted_and_gzip_bomb_refused(factory: Factory, alice: Principal) -> None:
     upload_module(factory, alice, gzip_module(WASM))
-    bomb = gzip_bomb(64 * 1024 * 1024)
+    bomb = wasm_gzip_bomb(64 * 1024 * 1024)
     uid = factory.create_upload(alice)
     factory.put_chunk(alice, uid, bomb)
     with pytest.raises(InvalidArgument, match=r"^gzip module decompresses to more than 50000000 bytes$"):

@@ -22,6 +22,8 @@ from icp_local import LocalIc
 from icp_local.front import RunningFront, generate_front_keys
 from tests.support.wasm_modules import counter_wasm, large_module
 
+COUNTER_ARG = bytes.fromhex("4449444c00017d2a")  # (42 : nat)
+
 T = 1_000_000_000_000
 MIB = 1024 * 1024
 
@@ -58,7 +60,9 @@ def test_create_through_the_cycles_ledger_deduplicates_a_retry(
 
 def test_small_and_chunked_install_settings_and_status(network: NetworkManagement, engine: LocalIc) -> None:
     canister = _create(network, engine.clock.now_ns()).canister_id
-    network.install_code(canister_id=canister, mode=InstallMode.INSTALL, wasm_module=counter_wasm(), arg=b"")
+    network.install_code(
+        canister_id=canister, mode=InstallMode.INSTALL, wasm_module=counter_wasm(), arg=COUNTER_ARG
+    )
     assert network.read_module_hash(canister_id=canister) == hashlib.sha256(counter_wasm()).digest()
 
     module = large_module(3 * MIB, seed=7)
@@ -96,7 +100,9 @@ def test_small_and_chunked_install_settings_and_status(network: NetworkManagemen
 
 def test_rejects_come_back_with_their_codes(network: NetworkManagement, engine: LocalIc) -> None:
     canister = _create(network, engine.clock.now_ns()).canister_id
-    network.install_code(canister_id=canister, mode=InstallMode.INSTALL, wasm_module=counter_wasm(), arg=b"")
+    network.install_code(
+        canister_id=canister, mode=InstallMode.INSTALL, wasm_module=counter_wasm(), arg=COUNTER_ARG
+    )
     with pytest.raises(IcReject) as excinfo:
         network.install_code(
             canister_id=canister, mode=InstallMode.INSTALL, wasm_module=counter_wasm(), arg=b""

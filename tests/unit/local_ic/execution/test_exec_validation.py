@@ -7,9 +7,10 @@ import gzip
 import pytest
 import wasmtime
 
+from icp_client.wasm import parse
 from icp_local.execution import ErrorCode, ExecutionEngine, ModuleError
-from icp_local.execution.validation import validate
-from icp_local.execution.wasm_binary import EXPORT_START, parse, rewrite
+from icp_local.execution.validation import check
+from icp_local.execution.wasm_binary import EXPORT_START, rewrite
 
 
 def _error(engine: ExecutionEngine, text: str) -> str:
@@ -113,9 +114,10 @@ def test_the_rewrite_exports_start_memory_and_mutable_globals() -> None:
         """(module (memory 1) (global (mut i32) (i32.const 1)) (global i32 (i32.const 2))
            (func $s) (start $s) (func (export "canister_update x")))"""
     )
-    module, info = validate(raw)
+    checked = check(raw)
+    info = checked.facts
 
-    rewritten = parse(rewrite(raw, module))
+    rewritten = parse(rewrite(raw, checked.parsed))
 
     names = {name for name, _, _ in rewritten.exports}
     assert {EXPORT_START, "canister memory", "canister global 0", "canister_update x"} <= names

@@ -1,8 +1,12 @@
-"""Fault injection for reliability tests: make the next call to a method fail in one of three ways.
+"""Test doubles for the local IC: fault injection, installed on a ``LocalIc`` as a call hook.
 
-``ic.faults`` is per process and in memory. A test arms a fault for a method name (the ``LocalIc`` method,
-e.g. ``"install_code"`` or ``"create_canister"``); the engine checks it at the start and at the end of each
-public method:
+The production ``LocalIc`` knows nothing of faults: it runs the hooks a test installs (``LocalIc.add_hook``)
+before and after each public method. :func:`faults_of` installs a :class:`Faults` hook on an IC (once) and
+returns it; a test then arms a fault for a method name (the ``LocalIc`` method, e.g. ``"install_code"`` or
+``"create_canister"``)::
+
+    faults = faults_of(ic)
+    faults.reject("install_code", 5, "injected", "IC0503")
 
 * ``reject(method, code, ...)``: the call fails with that ``Reject`` before doing anything.
 * ``unavailable(method)``: the call raises ``Unavailable`` before doing anything (never arrived).
@@ -11,6 +15,10 @@ public method:
   crashed factory would; for tests that restart the factory in another process.
 
 Each armed fault fires ``times`` times (once by default), on the next calls of that method.
+
+Behind the HTTP-interface front, a lost reply is the front's to lose: give the front
+``FrontOptions(lose_reply=faults.take_reply_lost)`` and the call runs, its outcome is kept under its request id,
+and only the HTTP reply is lost (202), so the agent learns the outcome by polling, as on the IC.
 """
 
 from __future__ import annotations
@@ -20,8 +28,14 @@ import signal
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from icp_client.errors import Reject, Unavailable
+
+if TYPE_CHECKING:
+    from icp_local.ic import LocalIc
+
+__all__ = ["Faults", "faults_of"]
 
 
 @dataclass(slots=True)
@@ -32,10 +46,11 @@ class _Armed:
 
 
 class Faults:
-    """Armed faults by method name; thread-safe."""
+    """Armed faults by method name; thread-safe. A ``LocalIc`` call hook (``before``/``after``)."""
 
     def __init__(self) -> None:
         self._armed: dict[str, list[_Armed]] = {}
+        self._taken: dict[tuple[int, str], list[_Armed]] = {}
         self._lock = threading.Lock()
 
     def reject(
@@ -85,29 +100,33 @@ class Faults:
         """Disarm every fault."""
         with self._lock:
             self._armed.clear()
+            self._taken.clear()
 
     def pending(self, method: str) -> int:
         """How many more calls of ``method`` an armed fault will hit."""
         with self._lock:
             return sum(a.remaining for a in self._armed.get(method, []))
 
-    def before(self, method: str) -> _Armed | None:
-        """Called by the engine as a call starts: raise an armed reject/unavailable, or return the fault."""
+    def before(self, method: str) -> None:
+        """The hook as a call starts: raise an armed reject/unavailable; remember a fault that strikes after."""
         with self._lock:
             queue = self._armed.get(method)
             if not queue:
-                return None
+                return
             armed = queue[0]
             armed.remaining -= 1
             if armed.remaining <= 0:
                 queue.pop(0)
+            if armed.after is not None:
+                self._taken.setdefault((threading.get_ident(), method), []).append(armed)
         if armed.before is not None:
             raise armed.before()
-        return armed
 
-    @staticmethod
-    def after(armed: _Armed | None) -> None:
-        """Called by the engine after the call committed: raise the reply-lost fault taken by ``before``."""
+    def after(self, method: str) -> None:
+        """The hook after the call committed: raise the reply-lost (or crash) fault ``before`` took."""
+        with self._lock:
+            taken = self._taken.get((threading.get_ident(), method))
+            armed = taken.pop() if taken else None
         if armed is not None and armed.after is not None:
             raise armed.after()
 
@@ -121,3 +140,13 @@ class Faults:
 def _kill_self() -> Exception:
     os.kill(os.getpid(), signal.SIGKILL)
     raise AssertionError("unreachable: SIGKILL did not stop the process")  # pragma: no cover
+
+
+def faults_of(ic: LocalIc) -> Faults:
+    """The :class:`Faults` hook installed on ``ic``, installing one the first time."""
+    for hook in ic.hooks:
+        if isinstance(hook, Faults):
+            return hook
+    faults = Faults()
+    ic.add_hook(faults)
+    return faults

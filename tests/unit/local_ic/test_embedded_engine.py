@@ -20,6 +20,7 @@ from icp_client.errors import Reject, Unavailable
 from icp_client.principal import Principal
 from icp_local import CreateCanisterOk, LedgerErr, LocalIc, SubnetConfig
 from icp_local.db import IcDatabase
+from icp_local.testing import faults_of
 
 WASM = module_with_metadata(public={"name": b"test"})
 T = 10**12
@@ -58,7 +59,7 @@ def test_two_engines_on_one_database_share_state(db: IcDatabase, clock: FakeCloc
 
 
 def test_fault_reject_has_no_effect(ic: LocalIc, alice: Principal) -> None:
-    ic.faults.reject("provisional_create_canister_with_cycles", 2, "busy", "IC0999")
+    faults_of(ic).reject("provisional_create_canister_with_cycles", 2, "busy", "IC0999")
     with pytest.raises(Reject) as info:
         ic.provisional_create_canister_with_cycles(alice)
     assert (info.value.reject_code, info.value.error_code, info.value.reject_message) == (2, "IC0999", "busy")
@@ -69,19 +70,19 @@ def test_fault_reject_has_no_effect(ic: LocalIc, alice: Principal) -> None:
 
 def test_fault_unavailable_before(ic: LocalIc, alice: Principal) -> None:
     canister = ic.provisional_create_canister_with_cycles(alice)
-    ic.faults.unavailable("install_code", times=2)
-    assert ic.faults.pending("install_code") == 2
+    faults_of(ic).unavailable("install_code", times=2)
+    assert faults_of(ic).pending("install_code") == 2
     for _ in range(2):
         with pytest.raises(Unavailable):
             ic.install_code(alice, canister, InstallMode.INSTALL, WASM)
     assert ic.read_module_hash(canister) is None
     ic.install_code(alice, canister, InstallMode.INSTALL, WASM)
-    assert ic.faults.pending("install_code") == 0
+    assert faults_of(ic).pending("install_code") == 0
 
 
 def test_fault_reply_lost_commits(ic: LocalIc, clock: FakeClock, alice: Principal) -> None:
     ic.mint(alice, 10 * T)
-    ic.faults.reply_lost("create_canister")
+    faults_of(ic).reply_lost("create_canister")
     when = clock.now_ns()
     with pytest.raises(Unavailable, match="reply lost"):
         ic.ledger_create_canister(alice, T, None, when)
@@ -93,13 +94,13 @@ def test_fault_reply_lost_commits(ic: LocalIc, clock: FakeClock, alice: Principa
 
 def test_fault_does_not_fire_when_the_call_rejects(ic: LocalIc, alice: Principal) -> None:
     missing = Principal.from_canister_index(ic.config.first_index + 3)
-    ic.faults.reply_lost("start_canister")
+    faults_of(ic).reply_lost("start_canister")
     with pytest.raises(Reject):
         ic.start_canister(alice, missing)
-    ic.faults.clear()
-    assert ic.faults.pending("start_canister") == 0
+    faults_of(ic).clear()
+    assert faults_of(ic).pending("start_canister") == 0
     with pytest.raises(ValueError):
-        ic.faults.reject("x", 1, times=0)
+        faults_of(ic).reject("x", 1, times=0)
 
 
 def test_management_port(ic: LocalIc, clock: FakeClock, alice: Principal, bob: Principal) -> None:

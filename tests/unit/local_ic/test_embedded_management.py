@@ -215,15 +215,15 @@ def test_install_invalid_wasm(ic: LocalIc, alice: Principal) -> None:
     assert ic.count_modules() == 0
 
 
-def test_install_too_large_module(db: object, clock: FakeClock, alice: Principal) -> None:
-    ic = LocalIc(db, clock=clock, config=SubnetConfig(max_wasm_size=100))  # type: ignore[arg-type]
+def test_install_too_large_module(ic: LocalIc, alice: Principal) -> None:
     canister = ic.provisional_create_canister_with_cycles(alice)
-    big = module(custom_section("pad", b"\x00" * 200))
+    bomb = gzipped(module(custom_section("pad", b"\x00" * (100 * 1024 * 1024))))
     reject(
-        lambda: ic.install_code(alice, canister, InstallMode.INSTALL, big),
+        lambda: ic.install_code(alice, canister, InstallMode.INSTALL, bomb),
         5,
         "IC0505",
-        f"Wasm module size of {len(big)} exceeds the maximum allowed size of 100.",
+        "Canister's Wasm module is not valid: Failed to decode wasm module: gzip module decompresses to more than "
+        "104857600 bytes",
     )
 
 
