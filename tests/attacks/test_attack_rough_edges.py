@@ -20,6 +20,7 @@ from canister_factory._core.errors import (
 from canister_factory._core.lifecycle import State
 from canister_factory._core.model import CreateInstallRequest, Mode
 from icp_client.identity import generate_identity
+from icp_local.testing import faults_of
 from tests.support.attacks import Attack
 from tests.support.backends import Backend, open_backend
 from tests.support.factory import COUNTER_INIT_ARG, CREATION_FEE, LEDGER_FEE, T, sha256_hex, write_identity
@@ -143,11 +144,12 @@ def test_low_cycles_never_prints_a_negative_balance(tmp_path: Path, attack: Atta
         factory, alice = backend.app.factory, generate_identity().principal
         uid = _upload(backend, alice)
         assert backend.app.embedded is not None
-        backend.app.embedded.faults.unavailable("create_canister")
+        faults = faults_of(backend.app.embedded)
+        faults.unavailable("create_canister")
         backend.app.factory.ctx.ic_retries = 1
         with pytest.raises(IcUnavailable):
             factory.create_and_install_with(alice, _request(uid, cycles=2 * T))
-        backend.app.embedded.faults.clear()
+        faults.clear()
         with factory.ctx.store.read() as tx:
             assert [r.state for r in tx.creations.page(None, None, 10)] == [State.RESERVED]
         with pytest.raises(InsufficientCycles) as err:

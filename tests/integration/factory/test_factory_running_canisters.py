@@ -29,8 +29,8 @@ def _embedded(h: Harness) -> LocalIc:
 
 
 def _spares_and_quota(factory: Factory, caller: Principal) -> tuple[int, int]:
-    with factory.ctx.store.read() as repo:
-        return repo.count_spares(), repo.caller_quota(caller).quota_used
+    with factory.ctx.store.read() as tx:
+        return tx.spares.count(), tx.callers.quota(caller).quota_used
 
 
 def test_a_module_whose_init_traps_is_a_failed_creation(h: Harness, alice: Principal) -> None:

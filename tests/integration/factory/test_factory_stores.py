@@ -11,6 +11,7 @@ import pytest
 from canister_factory._core.errors import IcUnavailable
 from canister_factory.service import chunk_stores
 from canister_factory.service.installer import rechunk
+from icp_local.testing import faults_of
 from tests.support.factory import Harness, new_principal, request, upload_module
 from tests.support.wasm_modules import data_module
 
@@ -71,7 +72,7 @@ def test_an_interrupted_store_creation_is_resumed_without_a_second_canister(
 
     def reply_lost_once(self: chunk_stores.ChunkStores, plan: object) -> object:
         monkeypatch.setattr(chunk_stores.ChunkStores, "_create", original)
-        ic.faults.reply_lost("create_canister")  # the store is created, its reply lost
+        faults_of(ic).reply_lost("create_canister")  # the store is created, its reply lost
         return original(self, plan)  # type: ignore[arg-type]
 
     monkeypatch.setattr(chunk_stores.ChunkStores, "_create", reply_lost_once)
