@@ -33,38 +33,56 @@ def check_request(req: CreateInstallRequest) -> None:
         raise InvalidArgument(
             "mode Upgrade needs canister_id: an existing canister you own that the factory still controls"
         )
+    if req.owner is not None and req.canister_id is not None:
+        raise InvalidArgument(
+            "owner is for a new canister: omit it with canister_id (an existing canister keeps its owner)"
+        )
     if req.mode is Mode.INSTALL and req.canister_id is not None:
         raise InvalidArgument(
             "mode Install is for a new canister: omit canister_id, or use Reinstall or Upgrade"
         )
 
 
-def final_controllers(
-    caller: Principal, extras: tuple[Principal, ...] | None, factory: Principal, handoff: bool
-) -> tuple[Principal, ...]:
-    """The controllers a new canister ends with: the caller, the extras, and the factory unless handed off.
-
-    Duplicates are dropped, order kept.
+def owner_of(caller: Principal, req: CreateInstallRequest) -> Principal:
+    """Whom the new canister is for: ``req.owner``, or the caller when the request names nobody.
 
     Raises:
-        InvalidArgument: more than 10 controllers in all, or the factory named as an extra controller with
-            ``handoff`` (the factory would stay in control of a canister the registry says was handed off).
+        InvalidArgument: the owner is the anonymous principal (it cannot control a canister).
     """
-    if handoff and factory in (extras or ()):
+    owner = caller if req.owner is None else req.owner
+    if owner.is_anonymous:
+        raise InvalidArgument("owner: the anonymous principal 2vxsx-fae cannot own a canister")
+    return owner
+
+
+def final_controllers(
+    owner: Principal, extras: tuple[Principal, ...] | None, factory: Principal, handoff: bool
+) -> tuple[Principal, ...]:
+    """The controllers a new canister ends with: its owner, the extras, and the factory unless handed off.
+
+    The caller is not among them unless it is the owner or an extra: a back end that creates a canister for a
+    user with ``owner`` and ``handoff`` leaves the user (and the extras) in sole control. Duplicates are
+    dropped, order kept.
+
+    Raises:
+        InvalidArgument: more than 10 controllers in all, or the factory named as the owner or an extra
+            controller with ``handoff`` (the factory would stay in control of a canister the registry says was
+            handed off).
+    """
+    if handoff and factory in (owner, *(extras or ())):
+        field = "owner" if owner == factory else "extra_controllers"
         raise InvalidArgument(
-            f"extra_controllers: the factory itself ({factory.to_text()}) cannot stay a controller with "
+            f"{field}: the factory itself ({factory.to_text()}) cannot stay a controller with "
             "handoff = true; use handoff = false to keep the factory in control"
         )
-    wanted = [caller, *(extras or ())]
+    wanted = [owner, *(extras or ())]
     if not handoff:
         wanted.append(factory)
     unique = tuple(dict.fromkeys(wanted))
     if len(unique) > MAX_CONTROLLERS:
         raise InvalidArgument(
             f"extra_controllers: a canister has at most {MAX_CONTROLLERS} controllers, "
-            f"this request gives {len(unique)} (caller, extras"
-            + ("" if handoff else " and the factory")
-            + ")"
+            f"this request gives {len(unique)} (owner, extras" + ("" if handoff else " and the factory") + ")"
         )
     if any(p.is_anonymous for p in unique):
         raise InvalidArgument("extra_controllers: the anonymous principal cannot control a canister")
@@ -126,6 +144,7 @@ class CreationShape:
     cycles: int
     handoff: bool
     controllers: tuple[Principal, ...]
+    owner: Principal
 
 
 def check_same_request(key: str, first: CreationShape, retry: CreationShape) -> None:

@@ -29,7 +29,8 @@ class UploadInfo:
 
 @dataclass(frozen=True, slots=True)
 class CreateInstallRequest:
-    """``CreateInstallRequest`` plus our optional ``canister_id`` (upgrade/reinstall) and ``idempotency_key``."""
+    """``CreateInstallRequest`` plus our optional ``canister_id`` (upgrade/reinstall), ``idempotency_key`` and
+    ``owner`` (whom the new canister is for: the caller when None)."""
 
     upload_id: int
     init_arg: bytes
@@ -39,6 +40,7 @@ class CreateInstallRequest:
     extra_controllers: tuple[Principal, ...] | None = None
     canister_id: Principal | None = None
     idempotency_key: str | None = None
+    owner: Principal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,10 +86,15 @@ class ConfigView:
 
 @dataclass(frozen=True, slots=True)
 class CanisterRecord:
-    """One entry of the registry: a canister the factory created, and where its creation stands."""
+    """One entry of the registry: a canister the factory created, and where its creation stands.
+
+    ``owner`` is whom it was created for (its controller after a handoff), ``caller`` who asked for it (whose
+    quota it counts in); they are the same unless the caller created it for someone else.
+    """
 
     canister_id: Principal | None
     owner: Principal
+    caller: Principal
     module_hash_hex: str
     mode: Mode
     cycles: int

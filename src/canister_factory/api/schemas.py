@@ -79,6 +79,9 @@ class CreateBody(RecordBody):
         None, description="for Reinstall/Upgrade of a canister we control"
     )
     idempotency_key: str | None = Field(None, max_length=128)
+    owner: PrincipalText | None = Field(
+        None, description="whom the new canister is for (default: the caller); its quota counts the caller"
+    )
 
     def to_record(self) -> CreateInstallRequest:
         """The service's request record.
@@ -99,6 +102,7 @@ class CreateBody(RecordBody):
             if self.canister_id is None
             else parse_principal_text(self.canister_id, "canister_id"),
             idempotency_key=self.idempotency_key,
+            owner=None if self.owner is None else parse_principal_text(self.owner, "owner"),
         )
 
 
@@ -154,6 +158,7 @@ class CreateReply(BaseModel):
 class CanisterReply(BaseModel):
     canister_id: str | None
     owner: str
+    caller: str
     module_hash_hex: str
     mode: str
     cycles: str
@@ -214,7 +219,10 @@ class RemovedReply(BaseModel):
 # --- the vocabulary, by parameter name and by type ----------------------------------------------------------------
 
 PATH_PARAMS: dict[str, Any] = {"upload_id": UploadId, "index": ChunkIndex, "principal": str}
-QUERY_PARAMS: dict[str, Any] = {"cursor": Cursor, "limit": Limit}
+CreatedForOthers = Annotated[
+    bool | None, Query(description="also the canisters you created for someone else (default false)")
+]
+QUERY_PARAMS: dict[str, Any] = {"cursor": Cursor, "limit": Limit, "created_for_others": CreatedForOthers}
 FIELD_BODIES: dict[str, type[BaseModel]] = {
     "commit_upload": CommitBody,
     "set_emergency_stop": EmergencyStopBody,

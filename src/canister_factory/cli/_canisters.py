@@ -40,6 +40,13 @@ _MODES = {"install": Mode.INSTALL, "reinstall": Mode.REINSTALL, "upgrade": Mode.
     "--canister-id", type=PRINCIPAL, default=None, help="Reinstall or upgrade this canister instead."
 )
 @click.option("--idempotency-key", default=None, help="A retry with the same key returns the first result.")
+@click.option(
+    "--owner",
+    type=PRINCIPAL,
+    default=None,
+    help="Create the canister for this principal (default: you): with handoff its controllers are exactly the"
+    " owner and the --extra-controller ones; it counts in your quota and shows in the owner's list-my-canisters.",
+)
 @click.pass_obj
 def create_and_install_with(
     s: Session,
@@ -53,6 +60,7 @@ def create_and_install_with(
     init_arg_candid: str | None,
     canister_id: Principal | None,
     idempotency_key: str | None,
+    owner: Principal | None,
 ) -> None:
     """Create a canister from a committed upload, install it and hand it to you.
 
@@ -61,6 +69,7 @@ def create_and_install_with(
       canister-factory create-and-install-with --upload-id 1 --cycles 2000000000000 --init-arg-hex 4449444c00017d2a
       canister-factory create-and-install-with --upload-id 1 --cycles 2000000000000 --init-arg-candid '(42)'
       canister-factory create-and-install-with --upload-id 2 --cycles 0 --mode upgrade --canister-id <id>
+      canister-factory create-and-install-with --upload-id 1 --cycles 2000000000000 --owner <user principal>
     """
     request = CreateInstallRequest(
         upload_id=upload_id,
@@ -71,6 +80,7 @@ def create_and_install_with(
         extra_controllers=extra or None,
         canister_id=canister_id,
         idempotency_key=idempotency_key,
+        owner=owner,
     )
     emit(s.as_json, fields_of(s.api.create_and_install_with(request)))
 
@@ -95,14 +105,17 @@ def _init_arg(
 @cli.command("list-my-canisters")
 @click.option("--cursor", type=int, default=None, help="next_cursor from the previous page.")
 @click.option("--limit", type=int, default=None, help="Page size (1 to 1000, default 100).")
+@click.option(
+    "--created-for-others", is_flag=True, help="Also the canisters you created for someone else (--owner)."
+)
 @click.pass_obj
-def list_my_canisters(s: Session, cursor: int | None, limit: int | None) -> None:
-    """List the canisters the factory created for you, newest first.
+def list_my_canisters(s: Session, cursor: int | None, limit: int | None, created_for_others: bool) -> None:
+    """List the canisters you own, newest first (with --created-for-others, also those you created for others).
 
     \b
     Example: canister-factory --json list-my-canisters --limit 10
     """
-    page = s.api.list_my_canisters(cursor, limit)
+    page = s.api.list_my_canisters(cursor, limit, created_for_others)
     emit(s.as_json, {"canisters": list(page.canisters), "next_cursor": page.next_cursor})
 
 

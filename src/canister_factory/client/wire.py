@@ -132,6 +132,7 @@ def create_request_to_json(req: CreateInstallRequest) -> Json:
         else [p.to_text() for p in req.extra_controllers],
         "canister_id": None if req.canister_id is None else req.canister_id.to_text(),
         "idempotency_key": req.idempotency_key,
+        "owner": None if req.owner is None else req.owner.to_text(),
     }
 
 
@@ -232,6 +233,7 @@ def canister_record_to_json(rec: CanisterRecord) -> Json:
     return {
         "canister_id": None if rec.canister_id is None else rec.canister_id.to_text(),
         "owner": rec.owner.to_text(),
+        "caller": rec.caller.to_text(),
         "module_hash_hex": rec.module_hash_hex,
         "mode": rec.mode.value,
         "cycles": big(rec.cycles),
@@ -248,6 +250,7 @@ def canister_record_from_json(data: Mapping[str, Any]) -> CanisterRecord:
     return CanisterRecord(
         canister_id=_opt(data["canister_id"], parse_principal_text, "canister_id"),
         owner=parse_principal_text(data["owner"], "owner"),
+        caller=parse_principal_text(data["caller"], "caller"),
         module_hash_hex=str(data["module_hash_hex"]),
         mode=parse_mode(data["mode"]),
         cycles=parse_nat(data["cycles"], "cycles"),

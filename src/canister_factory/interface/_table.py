@@ -74,8 +74,11 @@ class FactoryApi(Interface):
         hand it to the caller."""
 
     @method(Auth.CALLER, get("/v1/canisters/mine"))
-    def list_my_canisters(self, cursor: int | None = None, limit: int | None = None) -> CanisterPage:
-        """The canisters the factory created for the caller, newest first, a page at a time."""
+    def list_my_canisters(
+        self, cursor: int | None = None, limit: int | None = None, created_for_others: bool = False
+    ) -> CanisterPage:
+        """The canisters the caller owns, newest first, a page at a time; with ``created_for_others``, also
+        those the caller created for someone else (``owner``)."""
 
     @method(Auth.ADMIN, get("/v1/canisters", summary="list_canisters (admin)"))
     def list_canisters(self, cursor: int | None = None, limit: int | None = None) -> CanisterPage:

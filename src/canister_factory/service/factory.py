@@ -69,9 +69,15 @@ class Factory:
         return creations.create_and_install_with(self.ctx, self.installer, caller, request)
 
     def list_my_canisters(
-        self, caller: Principal, cursor: int | None = None, limit: int | None = None
+        self,
+        caller: Principal,
+        cursor: int | None = None,
+        limit: int | None = None,
+        created_for_others: bool = False,
     ) -> CanisterPage:
-        return admin.list_canisters(self.ctx, caller, caller, cursor, limit)
+        return admin.list_canisters(
+            self.ctx, caller, caller, cursor, limit, created_for_others=created_for_others
+        )
 
     def list_canisters(
         self, caller: Principal, cursor: int | None = None, limit: int | None = None
