@@ -113,8 +113,9 @@ def test_candid_owner_is_an_added_opt_field(
     user = new_principal()
     api = interface.bind(factory, alice)
     text = (
-        f'(record {{ upload_id = {counter_upload} : nat64; extra_controllers = null; init_arg = blob "DIDL\\00\\01\\7d\\2a"; '
-        f'mode = variant {{ Install }}; cycles = 1_000_000_000_000 : nat; handoff = true; owner = opt principal "{user}" }})'
+        f"(record {{ upload_id = {counter_upload} : nat64; extra_controllers = null; "
+        f'init_arg = blob "DIDL\\00\\01\\7d\\2a"; mode = variant {{ Install }}; cycles = 1_000_000_000_000 : nat; '
+        f'handoff = true; owner = opt principal "{user}" }})'
     )
     [result] = interface.call(
         api, "create_and_install_with", interface.parse_args("create_and_install_with", text)
