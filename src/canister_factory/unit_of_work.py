@@ -229,6 +229,10 @@ class UploadRepo(Protocol):
         """Open uploads idle since before ``cutoff_ns``, longest idle first."""
         ...
 
+    def open_of(self, owner: Principal, limit: int) -> list[Upload]:
+        """``owner``'s open (not committed) uploads, oldest first, at most ``limit``."""
+        ...
+
 
 class ModuleRepo(Protocol):
     """Committed modules, shared by every upload that hashes to them."""

@@ -136,7 +136,8 @@ def test_removing_someone_who_is_not_an_admin(tmp_path: Path, attack: Attack) ->
 def test_low_cycles_never_prints_a_negative_balance(tmp_path: Path, attack: Attack) -> None:
     attack.tried(
         "a creation while another's reservation exceeds what is left above the floor (its reply lost)",
-        "Factory low on cycles: <the real balance> (min ...), then what the request needs and what is reserved",
+        "Factory low on cycles: what the request needs, what is reserved, the real balance and the floor; never "
+        "a negative balance",
     )
     init = InitArg(min_factory_cycles=0)
     with open_backend("inproc", tmp_path, init, funding=3 * T) as backend:
@@ -155,8 +156,9 @@ def test_low_cycles_never_prints_a_negative_balance(tmp_path: Path, attack: Atta
         attack.saw(f"InsufficientCycles: {err.value}")
         balance = backend.ic_balance()
         assert str(err.value) == (
-            f"Factory low on cycles: {balance} (min 0); this request needs {2 * T + LEDGER_FEE} and "
-            f"{2 * T + LEDGER_FEE} are reserved by requests in flight"
+            f"Factory low on cycles: this request plus fees ({2 * T + LEDGER_FEE}), with {2 * T + LEDGER_FEE} "
+            f"reserved by requests in flight, is more than the balance of {balance} can pay; the floor is 0 "
+            "(min_factory_cycles)"
         )
 
 

@@ -11,6 +11,8 @@ from canister_factory._core.model import CreateInstallRequest, Mode
 from icp_client.principal import Principal
 
 MAX_CONTROLLERS = 10
+LOW_CYCLES = "Factory low on cycles: "
+"""The reference's prefix of the cycles floor's error, which callers match on."""
 MAX_IDEMPOTENCY_KEY = 128
 
 
@@ -122,16 +124,35 @@ def check_cycles(balance: int, cycles: int, fees: int, creation_fee: int, settin
 def require_cycles_left(balance: int, spend: int, settings: Settings, *, reserved: int = 0) -> None:
     """Raises InsufficientCycles unless ``balance - reserved - spend`` stays at or above the floor.
 
-    ``reserved``: cycles promised to spends in flight (reservations not yet settled by the IC's answer). The
-    message is the reference's ``Factory low on cycles: {balance} (min {min})`` with the real balance; when
-    reservations are part of the reason, it says so after it.
+    ``spend``: the request's cycles and fees; ``reserved``: cycles promised to spends in flight (reservations
+    not yet settled by the IC's answer). The message keeps the reference's prefix ``Factory low on cycles: ``
+    (callers match on it) and says where the request would take the balance, and the floor it would cross.
     """
-    if balance - reserved - spend >= settings.min_factory_cycles:
+    after = balance - reserved - spend
+    if after >= settings.min_factory_cycles:
         return
-    message = f"Factory low on cycles: {balance} (min {settings.min_factory_cycles})"
-    if reserved:
-        message += f"; this request needs {spend} and {reserved} are reserved by requests in flight"
-    raise InsufficientCycles(message)
+    held = f", with {reserved} reserved by requests in flight," if reserved else ""
+    floor = f"{settings.min_factory_cycles} (min_factory_cycles)"
+    if after < 0:  # never a negative balance: say that it cannot be paid at all
+        raise InsufficientCycles(
+            f"{LOW_CYCLES}this request plus fees ({spend}){held} is more than the balance of {balance} can pay; "
+            f"the floor is {floor}"
+        )
+    raise InsufficientCycles(
+        f"{LOW_CYCLES}this request plus fees ({spend}){held} would take the balance from {balance} to {after}, "
+        f"below the floor of {floor}"
+    )
+
+
+def require_above_floor(balance: int, settings: Settings) -> None:
+    """Raises InsufficientCycles unless the balance is above the floor (a factory that can spend nothing takes
+    no new uploads), with the reference's prefix ``Factory low on cycles: ``."""
+    if balance > settings.min_factory_cycles:
+        return
+    raise InsufficientCycles(
+        f"{LOW_CYCLES}the balance of {balance} is not above the floor of {settings.min_factory_cycles} "
+        "(min_factory_cycles), so the factory can create no canister; an admin must add cycles first"
+    )
 
 
 @dataclass(frozen=True, slots=True)

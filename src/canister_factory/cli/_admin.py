@@ -8,7 +8,7 @@ from canister_factory import interface
 from canister_factory._core.config import InitArg, deploy_warnings
 from canister_factory._core.errors import InvalidArgument
 from canister_factory._version import __version__
-from canister_factory.cli._format import emit, fields_of
+from canister_factory.cli._format import done, emit, fields_of
 from canister_factory.cli._main import PRINCIPAL, cli
 from canister_factory.cli._session import Session
 from icp_client.principal import Principal
@@ -123,7 +123,12 @@ def set_emergency_stop(s: Session, stopped: bool) -> None:
     Example: canister-factory set-emergency-stop true
     """
     s.api.set_emergency_stop(stopped)
-    emit(s.as_json, {})
+    sentence = (
+        "emergency stop is on: every caller method is refused until `set-emergency-stop false`"
+        if stopped
+        else "emergency stop is off: callers are served"
+    )
+    done(s.as_json, {"emergency_stop": stopped}, sentence)
 
 
 @cli.command("set-allowlist")
@@ -140,8 +145,14 @@ def set_allowlist(s: Session, principals: tuple[Principal, ...], open_to_all: bo
         raise InvalidArgument("allowlist: give principals or --none, not both")
     if not open_to_all and not principals:
         raise InvalidArgument("allowlist: give at least one principal, or --none to allow everyone")
-    s.api.set_allowlist(None if open_to_all else list(principals))
-    emit(s.as_json, {})
+    allowlist = None if open_to_all else list(dict.fromkeys(principals))
+    s.api.set_allowlist(allowlist)
+    sentence = (
+        "allowlist removed: every caller is allowed"
+        if allowlist is None
+        else f"allowlist set: only these {len(allowlist)} callers are allowed"
+    )
+    done(s.as_json, {"allowlist": allowlist}, sentence)
 
 
 @cli.command("add-admin")
@@ -154,7 +165,7 @@ def add_admin(s: Session, principal: Principal) -> None:
     Example: canister-factory add-admin rrkah-fqaaa-aaaaa-aaaaq-cai
     """
     s.api.add_admin(principal)
-    emit(s.as_json, {})
+    done(s.as_json, {"admin": principal, "added": True}, f"{principal} is an admin")
 
 
 @cli.command("remove-admin")
@@ -167,7 +178,7 @@ def remove_admin(s: Session, principal: Principal) -> None:
     Example: canister-factory remove-admin rrkah-fqaaa-aaaaa-aaaaq-cai
     """
     s.api.remove_admin(principal)
-    emit(s.as_json, {})
+    done(s.as_json, {"admin": principal, "removed": True}, f"{principal} is no longer an admin")
 
 
 @cli.command("cleanup-expired-uploads-manual")
@@ -178,7 +189,8 @@ def cleanup_expired_uploads_manual(s: Session) -> None:
     \b
     Example: canister-factory --json cleanup-expired-uploads-manual
     """
-    emit(s.as_json, {"removed": s.api.cleanup_expired_uploads_manual()})
+    removed = s.api.cleanup_expired_uploads_manual()
+    done(s.as_json, {"removed": removed}, f"removed {removed} expired upload{'' if removed == 1 else 's'}")
 
 
 @cli.command("get-config")

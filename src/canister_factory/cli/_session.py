@@ -52,19 +52,6 @@ class Session:
             self._remote = FactoryClient(self.url, self.identity)
         return self._remote
 
-    def module_bytes(self, upload_id: int) -> bytes:
-        """The module of one of the caller's committed uploads (its metadata types ``--init-arg-candid``).
-
-        Raises:
-            InvalidArgument: with ``--url``: the service does not send modules.
-        """
-        if self.url is not None:
-            raise InvalidArgument(
-                "--init-arg-candid needs the module's metadata, which the service does not send; "
-                "use --init-arg-hex with --url"
-            )
-        return self.app.factory.module_bytes(self.caller, upload_id)
-
     @property
     def app(self) -> App:
         """The factory opened in process (commands that need the state itself, not only the methods).

@@ -74,10 +74,10 @@ def create_and_install_with(
         return _reinstall_existing(ctx, installer, caller, req)
     record_id = _existing_for_key(ctx, caller, req)
     if record_id is not None:
-        return _outcome(drive(ctx, installer, record_id))
+        return _outcome(ctx, drive(ctx, installer, record_id))
     token = claims.new_token(ctx.host)
     row = _reserve(ctx, caller, req, token)
-    return _outcome(drive(ctx, installer, row.id, token=token, row=row))
+    return _outcome(ctx, drive(ctx, installer, row.id, token=token, row=row))
 
 
 def drive(
@@ -414,7 +414,7 @@ def _reinstall_existing(
     installer.install(canister_id, _IC_MODES[req.mode], module_hash, req.init_arg)
     with ctx.store.write() as tx:
         tx.creations.update(entry.id, module_hash=module_hash, mode=req.mode, updated_at_ns=ctx.now())
-    return CreateInstallResponse(canister_id, module_hash.hex(), used)
+    return CreateInstallResponse(canister_id, module_hash.hex(), used, req.cycles)
 
 
 def _top_up(ctx: Context, caller: Principal, canister_id: Principal, amount: int, settings: Settings) -> int:
@@ -481,9 +481,10 @@ def _load(ctx: Context, record_id: int) -> CreationRow:
     return row
 
 
-def _outcome(row: CreationRow) -> CreateInstallResponse:
+def _outcome(ctx: Context, row: CreationRow) -> CreateInstallResponse:
     if row.state is State.READY and row.canister_id is not None:
-        return CreateInstallResponse(row.canister_id, row.module_hash.hex(), row.cycles_used or 0)
+        received = row.cycles - ctx.ic.creation_fee()  # a spare was topped up to as much (or held more)
+        return CreateInstallResponse(row.canister_id, row.module_hash.hex(), row.cycles_used or 0, received)
     if row.state is State.FAILED:
         raise Conflict(f"this creation failed: {row.error}")
     raise CreationInProgress(f"creation {row.id} is in progress ({row.state.value}); retry with the same key")
