@@ -8,6 +8,7 @@ from canister_factory import interface
 from canister_factory._core.config import InitArg, deploy_warnings
 from canister_factory._core.errors import InvalidArgument
 from canister_factory._version import __version__
+from canister_factory.bootstrap import App
 from canister_factory.cli._format import done, emit, fields_of
 from canister_factory.cli._main import PRINCIPAL, cli
 from canister_factory.cli._session import Session
@@ -79,17 +80,34 @@ def deploy(
     init = flags if argument is None else _init_from_argument(argument, flags)
     app = s.app
     settings = app.deploy(s.caller, init, cycles=cycles)
-    for warning in deploy_warnings(settings):
+    balance = app.factory.cycles_balance()
+    for warning in [*deploy_warnings(settings), *_funding_warning(app, balance, settings.min_factory_cycles)]:
         click.echo(f"Warning: {warning}", err=True)
     emit(
         s.as_json,
         {
             "factory_principal": app.factory.principal,
-            "factory_cycles_balance": app.factory.cycles_balance(),
+            "factory_cycles_balance": balance,
+            "min_factory_cycles": settings.min_factory_cycles,
             "state": str(s.database or s.state_dir),
             "network": app.network.name,
         },
     )
+
+
+def _funding_warning(app: App, balance: int, floor: int) -> list[str]:
+    """What to do when the factory starts at or below its cycles floor (it would refuse every upload)."""
+    if balance > floor:
+        return []
+    how = (
+        "add cycles: canister-factory top-up --cycles 100000000000000 (or deploy with --cycles)"
+        if app.embedded is not None
+        else f"send cycles to its cycles-ledger account, principal {app.factory.principal}"
+    )
+    return [
+        f"the factory has {balance} cycles, not above min_factory_cycles ({floor}): it refuses uploads and "
+        f"creations until it has more; {how}"
+    ]
 
 
 def _init_from_argument(text: str, flags: InitArg) -> InitArg | None:
@@ -102,7 +120,8 @@ def _init_from_argument(text: str, flags: InitArg) -> InitArg | None:
 @click.option("--cycles", type=click.IntRange(min=1), required=True, help="Cycles to add.")
 @click.pass_obj
 def top_up(s: Session, cycles: int) -> None:
-    """Admin only: add cycles to the factory's cycles-ledger account (embedded IC).
+    """Admin only: add cycles to the factory's cycles-ledger account (the embedded IC, or a local network that
+    allows it; on the real IC, send cycles to the factory's principal instead).
 
     \b
     Example: canister-factory top-up --cycles 50000000000000

@@ -42,7 +42,13 @@ def test_whoami_with_a_sec1_secp256k1_pem(cli_env: Cli) -> None:
 
 def test_deploy_prints_the_factory_and_its_balance(cli_env: Cli) -> None:
     out = cli_env.ok("deploy", "--cycles", "7000000000000", "--max-canisters-per-caller", "3")
-    assert set(out) == {"factory_principal", "factory_cycles_balance", "state", "network"}
+    assert set(out) == {
+        "factory_principal",
+        "factory_cycles_balance",
+        "min_factory_cycles",
+        "state",
+        "network",
+    }
     assert out["network"] == "embedded"
     assert out["factory_cycles_balance"] == 7_000_000_000_000
     config = cli_env.ok("get-config")

@@ -26,6 +26,8 @@ def _free_port() -> int:
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, Path, Path]]:
+    """A deployed factory served by `canister-factory serve` (its stderr in ``tmp_path / "serve.log"``): its URL,
+    an admin's PEM and alice's."""
     admin, alice = tmp_path / "admin.pem", tmp_path / "alice.pem"
     admin.write_bytes(generate_identity().to_pem())
     alice.write_bytes(generate_identity("secp256k1").to_pem())
@@ -36,9 +38,8 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Path, Path]]:
     assert deployed.exit_code == 0, deployed.output
     port = _free_port()
     command = [sys.executable, "-m", "canister_factory", "--state", str(state), "serve", "--port", str(port)]
-    server = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy()
-    )
+    log = (tmp_path / "serve.log").open("wb")  # the service's log: one line per request
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log, env=os.environ.copy())
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
@@ -53,3 +54,4 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Path, Path]]:
     finally:
         server.terminate()
         server.wait(timeout=30)
+        log.close()

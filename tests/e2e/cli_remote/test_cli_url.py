@@ -8,6 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner, Result
 
 from canister_factory.cli import cli
+from icp_client.identity import generate_identity
 from tests.support.wasm_modules import counter_wasm
 
 
@@ -33,11 +34,17 @@ def test_the_quick_start_through_the_service(served: tuple[str, Path, Path], tmp
     assert json.loads(run(url, alice, "call", "my_stats").stdout)["created_count"] == 1
 
 
-def test_errors_keep_their_text_and_exit_status(served: tuple[str, Path, Path]) -> None:
+def test_errors_keep_their_text_and_exit_status(served: tuple[str, Path, Path], tmp_path: Path) -> None:
     url, admin, alice = served
     refused = run(url, alice, "set-emergency-stop", "true")
     assert refused.exit_code == 1
     assert json.loads(refused.stdout) == {"error": "Admin access required", "code": "permission_denied"}
+    alice_principal = json.loads(run(url, alice, "whoami").stdout)["principal"]
+    logged = (tmp_path / "serve.log").read_text()  # the service wrote the line before it replied
+    assert (
+        f"canister_factory.api.access: PUT /v1/admin/emergency-stop caller={alice_principal} status=403 "
+        "code=permission_denied" in logged
+    )
     assert run(url, admin, "set-emergency-stop", "true").exit_code == 0
     stopped = run(url, alice, "create-upload")
     assert (stopped.exit_code, json.loads(stopped.stdout)["error"]) == (
@@ -69,7 +76,12 @@ def test_canister_status_and_init_arg_candid_over_http(
     assert status["status"] == "running" and status["cycles"] > 0  # the embedded IC: asked as alice
     assert status["owner"] == status["controllers"][0]
     human = CliRunner().invoke(cli, ["--url", url, "--identity", str(admin), "canister-status", canister])
-    assert human.exit_code == 1  # the admin neither owns nor controls it
-    assert "you neither control it nor own it" in human.stderr
+    assert human.exit_code == 0  # an admin sees the registry's canisters: what is public
+    assert "cycles: unknown (not a controller)" in human.stdout.splitlines()
+    bob = tmp_path / "bob.pem"
+    bob.write_bytes(generate_identity().to_pem())
+    stranger = CliRunner().invoke(cli, ["--url", url, "--identity", str(bob), "canister-status", canister])
+    assert stranger.exit_code == 1
+    assert "you neither control it nor own it" in stranger.stderr
     metadata = json.loads(run(url, alice, "get-module-metadata", "1").stdout)
     assert metadata["candid_args"] is not None or metadata["candid_service"] is not None
