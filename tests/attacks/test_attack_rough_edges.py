@@ -201,13 +201,21 @@ def test_a_malformed_hash_still_says_hash_mismatch(tmp_path: Path, attack: Attac
 def test_deploy_warns_when_anyone_can_spend(tmp_path: Path, attack: Attack) -> None:
     attack.tried(
         "deploy with an open allowlist and no max_cycles_per_caller_per_day",
-        "deploy succeeds and warns on stderr; no warning once a daily bound is set",
+        "deploy succeeds and warns on stderr; no warning once a daily bound is set (and the factory is funded)",
     )
     who = write_identity(tmp_path / "me.pem")
     run = [str(BIN), "--identity", str(who.pem), "--state"]
     open_ = subprocess.run([*run, str(tmp_path / "a"), "deploy"], capture_output=True, text=True, timeout=120)
     bounded = subprocess.run(
-        [*run, str(tmp_path / "b"), "deploy", "--max-cycles-per-caller-per-day", str(10 * T)],
+        [
+            *run,
+            str(tmp_path / "b"),
+            "deploy",
+            "--max-cycles-per-caller-per-day",
+            str(10 * T),
+            "--cycles",
+            str(6 * T),
+        ],
         capture_output=True,
         text=True,
         timeout=120,

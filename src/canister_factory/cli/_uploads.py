@@ -149,20 +149,24 @@ def upload(s: Session, wasm_file: Path, chunk_size: int, resume_id: int | None) 
       canister-factory upload --resume 3 counter.wasm
     """
     api = s.api
-    size = wasm_file.stat().st_size
+    size, sha = wasm_file.stat().st_size, _sha256(wasm_file)
     if resume_id is None:
         upload_id, index, offset = api.create_upload(), 0, 0
         start = f"upload {upload_id}: sending {size} bytes"
     else:
         upload_id = resume_id
-        index, offset = _stored_prefix(s, upload_id, wasm_file, chunk_size)
+        stored = _stored_prefix(s, upload_id, wasm_file, chunk_size, sha)
+        if stored is None:  # committed by the run that was interrupted, just before it stopped
+            emit(s.as_json, {"upload_id": upload_id, "sha256_hex": sha, "total_len": size})
+            return
+        index, offset = stored
         start = f"upload {upload_id}: {index} chunks ({offset} bytes) already stored, sending {size - offset} more"
     resume = _resume_command(upload_id, wasm_file, chunk_size)
     click.echo(f"{start} (if interrupted: {resume})", err=True)
     with _interruptible(s, upload_id, resume):
         _send(api, upload_id, wasm_file, index, offset, chunk_size)
-    sha = api.commit_upload(upload_id, _sha256(wasm_file))
-    emit(s.as_json, {"upload_id": upload_id, "sha256_hex": sha, "total_len": size})
+        committed = api.commit_upload(upload_id, sha)
+    emit(s.as_json, {"upload_id": upload_id, "sha256_hex": committed, "total_len": size})
 
 
 def _send(api: FactoryApi, upload_id: int, path: Path, index: int, offset: int, chunk_size: int) -> None:
@@ -176,17 +180,23 @@ def _send(api: FactoryApi, upload_id: int, path: Path, index: int, offset: int, 
             index += 1
 
 
-def _stored_prefix(s: Session, upload_id: int, path: Path, chunk_size: int) -> tuple[int, int]:
-    """How many chunks and bytes of ``path`` open upload ``upload_id`` already holds (checked by their digests).
+def _stored_prefix(
+    s: Session, upload_id: int, path: Path, chunk_size: int, sha: str
+) -> tuple[int, int] | None:
+    """How many chunks and bytes of ``path`` open upload ``upload_id`` already holds (checked by their digests);
+    None when it is committed already as ``path`` (hash ``sha``): nothing is left to do.
 
     Raises:
-        Conflict: the upload is committed already, or its chunks are not the start of the file in chunks of
-            ``chunk_size`` bytes (nor of equal chunks).
+        Conflict: the upload is committed as another module, or its chunks are not the start of the file in
+            chunks of ``chunk_size`` bytes (nor of equal chunks).
     """
     info = s.api.get_upload_info(upload_id)
+    if info.committed_hash is not None and info.committed_hash.hex() == sha:
+        return None
     if info.committed_hash is not None:
         raise Conflict(
-            f"upload {upload_id} is committed already (sha256 {info.committed_hash.hex()}): nothing to resume"
+            f"upload {upload_id} is committed already as another module (sha256 {info.committed_hash.hex()}): "
+            "nothing to resume"
         )
     count, total = len(info.chunks), info.total_len
     sizes = [chunk_size] + ([total // count] if count and total % count == 0 else [])

@@ -128,3 +128,8 @@ def test_resume_refuses_another_file(served: tuple[str, Path, Path], module: Pat
     resumed = run(url, alice, "--json", "upload", "--resume", str(upload_id), str(module))
     assert resumed.exit_code == 0, resumed.output
     assert json.loads(resumed.stdout)["sha256_hex"] == hashlib.sha256(module.read_bytes()).hexdigest()
+    # a resume after the commit (the interrupted run had committed, say): done already, said so again
+    again = run(url, alice, "--json", "upload", "--resume", str(upload_id), str(module))
+    assert again.exit_code == 0 and json.loads(again.stdout) == json.loads(resumed.stdout)
+    other_again = run(url, alice, "upload", "--resume", str(upload_id), str(other))
+    assert other_again.exit_code == 1 and "is committed already as another module" in other_again.stderr
