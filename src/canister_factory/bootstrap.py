@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from dataclasses import dataclass, field
@@ -204,7 +205,10 @@ def _open(
     else:
         ic = _network_port(network, identity)
         network = _pinned(network, ic)
-    factory = Factory(Context(store=store, ic=ic, clock=clock))
+    context = Context(store=store, ic=ic, clock=clock)
+    if embedded is not None:  # the embedded IC can be asked as anyone: canister_status as its controller
+        context.ic_as = functools.partial(EmbeddedManagement, embedded)
+    factory = Factory(context)
     app = App(db=db, factory=factory, identity=identity, embedded=embedded, network=network)
     if reconcile and recorded is not None:
         try:

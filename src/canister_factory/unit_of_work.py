@@ -63,10 +63,11 @@ RowLock = Literal["share", "update"]
 
 @dataclass(frozen=True, slots=True)
 class CreationRow:
-    """A row of the registry: one creation and the canister it made."""
+    """A row of the registry: one creation and the canister it made, for ``owner``, asked for by ``caller``."""
 
     id: int
     owner: Principal
+    caller: Principal
     canister_id: Principal | None
     upload_id: int
     module_hash: bytes
@@ -228,6 +229,10 @@ class UploadRepo(Protocol):
         """Open uploads idle since before ``cutoff_ns``, longest idle first."""
         ...
 
+    def open_of(self, owner: Principal, limit: int) -> list[Upload]:
+        """``owner``'s open (not committed) uploads, oldest first, at most ``limit``."""
+        ...
+
 
 class ModuleRepo(Protocol):
     """Committed modules, shared by every upload that hashes to them."""
@@ -274,7 +279,9 @@ class CreationRepo(Protocol):
 
     def get(self, record_id: int, *, lock: bool = False) -> CreationRow | None: ...
 
-    def find_by_key(self, owner: Principal, key: str) -> CreationRow | None: ...
+    def find_by_key(self, caller: Principal, key: str) -> CreationRow | None:
+        """The creation ``caller`` asked for with idempotency key ``key``."""
+        ...
 
     def find_by_canister(self, canister_id: Principal) -> CreationRow | None:
         """The newest READY creation of ``canister_id``."""
@@ -284,8 +291,13 @@ class CreationRepo(Protocol):
         """Set ``fields`` (names of ``CreationRow``) on the record."""
         ...
 
-    def page(self, owner: Principal | None, cursor: int | None, limit: int) -> list[CreationRow]:
-        """Newest first, ``owner``'s or everyone's; ``cursor`` is the id below which to continue."""
+    def page(
+        self, owner: Principal | None, cursor: int | None, limit: int, *, or_caller: bool = False
+    ) -> list[CreationRow]:
+        """Newest first, ``owner``'s or everyone's; ``cursor`` is the id below which to continue.
+
+        ``or_caller``: also the creations ``owner`` asked for as the caller (those made for others).
+        """
         ...
 
     def unfinished(self) -> list[CreationRow]:
@@ -294,8 +306,8 @@ class CreationRepo(Protocol):
 
     def claim(self, record_id: int, owner: str, until_ns: int) -> None: ...
 
-    def count_requested_since(self, owner: Principal, since_ns: int) -> int:
-        """``owner``'s creations requested since ``since_ns`` that did not fail (the daily rate)."""
+    def count_requested_since(self, caller: Principal, since_ns: int) -> int:
+        """The creations ``caller`` asked for since ``since_ns`` that did not fail (the daily rate)."""
         ...
 
 

@@ -75,6 +75,27 @@ class Identity:
         """The private key as unencrypted PKCS#8 PEM (``BEGIN PRIVATE KEY``)."""
         raise NotImplementedError
 
+    @classmethod
+    def from_pem_file(cls, path: str | os.PathLike[str]) -> Identity:
+        """The identity whose key is in the PEM file at ``path`` (as dfx and icp-cli write them).
+
+        Accepts what :func:`load_identity_pem` accepts: Ed25519, secp256k1 and P-256 keys, PKCS#8 or SEC1.
+
+        Raises:
+            InvalidIdentity: the file cannot be read, or holds no usable key; the message names the file.
+        """
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            raise InvalidIdentity(f"cannot read the identity file {path}: {exc.strerror or exc}") from None
+        try:
+            identity = load_identity_pem(data)
+        except InvalidIdentity as exc:
+            raise InvalidIdentity(f"{path}: {exc}") from exc
+        if not isinstance(identity, cls):
+            raise InvalidIdentity(f"{path}: holds a {identity.kind} key, not a {cls.kind} one")
+        return identity
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.principal.to_text()})"
 

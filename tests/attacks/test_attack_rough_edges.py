@@ -137,7 +137,8 @@ def test_removing_someone_who_is_not_an_admin(tmp_path: Path, attack: Attack) ->
 def test_low_cycles_never_prints_a_negative_balance(tmp_path: Path, attack: Attack) -> None:
     attack.tried(
         "a creation while another's reservation exceeds what is left above the floor (its reply lost)",
-        "Factory low on cycles: <the real balance> (min ...), then what the request needs and what is reserved",
+        "Factory low on cycles: what the request needs, what is reserved, the real balance and the floor; never "
+        "a negative balance",
     )
     init = InitArg(min_factory_cycles=0)
     with open_backend("inproc", tmp_path, init, funding=3 * T) as backend:
@@ -157,8 +158,9 @@ def test_low_cycles_never_prints_a_negative_balance(tmp_path: Path, attack: Atta
         attack.saw(f"InsufficientCycles: {err.value}")
         balance = backend.ic_balance()
         assert str(err.value) == (
-            f"Factory low on cycles: {balance} (min 0); this request needs {2 * T + LEDGER_FEE} and "
-            f"{2 * T + LEDGER_FEE} are reserved by requests in flight"
+            f"Factory low on cycles: this request plus fees ({2 * T + LEDGER_FEE}), with {2 * T + LEDGER_FEE} "
+            f"reserved by requests in flight, is more than the balance of {balance} can pay; the floor is 0 "
+            "(min_factory_cycles)"
         )
 
 
@@ -201,13 +203,21 @@ def test_a_malformed_hash_still_says_hash_mismatch(tmp_path: Path, attack: Attac
 def test_deploy_warns_when_anyone_can_spend(tmp_path: Path, attack: Attack) -> None:
     attack.tried(
         "deploy with an open allowlist and no max_cycles_per_caller_per_day",
-        "deploy succeeds and warns on stderr; no warning once a daily bound is set",
+        "deploy succeeds and warns on stderr; no warning once a daily bound is set (and the factory is funded)",
     )
     who = write_identity(tmp_path / "me.pem")
     run = [str(BIN), "--identity", str(who.pem), "--state"]
     open_ = subprocess.run([*run, str(tmp_path / "a"), "deploy"], capture_output=True, text=True, timeout=120)
     bounded = subprocess.run(
-        [*run, str(tmp_path / "b"), "deploy", "--max-cycles-per-caller-per-day", str(10 * T)],
+        [
+            *run,
+            str(tmp_path / "b"),
+            "deploy",
+            "--max-cycles-per-caller-per-day",
+            str(10 * T),
+            "--cycles",
+            str(6 * T),
+        ],
         capture_output=True,
         text=True,
         timeout=120,

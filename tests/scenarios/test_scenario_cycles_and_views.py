@@ -25,7 +25,10 @@ def test_the_cycles_floor(backend: Backend, alice: Identity) -> None:
     assert balance == FLOOR + 3 * T
     with pytest.raises(InsufficientCycles) as err:
         api.create_and_install_with(request(uid, cycles=3 * T))  # 3 T plus the ledger fee crosses the floor
-    assert str(err.value) == f"Factory low on cycles: {balance} (min {FLOOR})"
+    assert str(err.value) == (
+        f"Factory low on cycles: this request plus fees ({3 * T + LEDGER_FEE}) would take the balance from "
+        f"{balance} to {FLOOR - LEDGER_FEE}, below the floor of {FLOOR} (min_factory_cycles)"
+    )
     assert backend.ic_balance() == balance
     assert api.list_my_canisters().canisters == ()
     # exactly down to the floor is allowed
@@ -33,7 +36,10 @@ def test_the_cycles_floor(backend: Backend, alice: Identity) -> None:
     assert backend.ic_balance() == FLOOR == balance - created.cycles_used
     with pytest.raises(InsufficientCycles) as err:
         api.create_and_install_with(request(uid, cycles=CANISTER_CYCLES))
-    assert str(err.value) == f"Factory low on cycles: {FLOOR} (min {FLOOR})"
+    assert str(err.value) == (
+        f"Factory low on cycles: this request plus fees ({CANISTER_CYCLES + LEDGER_FEE}) would take the balance "
+        f"from {FLOOR} to {FLOOR - CANISTER_CYCLES - LEDGER_FEE}, below the floor of {FLOOR} (min_factory_cycles)"
+    )
     assert api.health_check() == f"Low cycles: {FLOOR} (min {FLOOR})"
     backend.fund(2 * T)
     assert api.health_check() == "Healthy"
@@ -142,4 +148,6 @@ def test_config_reflects_init_and_an_unfunded_factory_is_unhealthy(backend: Back
     assert api.get_factory_stats().factory_cycles_balance == 0 == backend.ic_balance()
     with pytest.raises(InsufficientCycles) as err:
         api.create_upload()
-    assert str(err.value) == f"Factory low on cycles: 0 (min {2 * T})"
+    assert str(err.value).startswith(
+        f"Factory low on cycles: the balance of 0 is not above the floor of {2 * T}"
+    )

@@ -11,6 +11,8 @@ from canister_factory._core.model import CreateInstallRequest, Mode
 from icp_client.management import MAX_CONTROLLERS
 from icp_client.principal import Principal
 
+LOW_CYCLES = "Factory low on cycles: "
+"""The reference's prefix of the cycles floor's error, which callers match on."""
 MAX_IDEMPOTENCY_KEY = 128
 
 
@@ -33,38 +35,56 @@ def check_request(req: CreateInstallRequest) -> None:
         raise InvalidArgument(
             "mode Upgrade needs canister_id: an existing canister you own that the factory still controls"
         )
+    if req.owner is not None and req.canister_id is not None:
+        raise InvalidArgument(
+            "owner is for a new canister: omit it with canister_id (an existing canister keeps its owner)"
+        )
     if req.mode is Mode.INSTALL and req.canister_id is not None:
         raise InvalidArgument(
             "mode Install is for a new canister: omit canister_id, or use Reinstall or Upgrade"
         )
 
 
-def final_controllers(
-    caller: Principal, extras: tuple[Principal, ...] | None, factory: Principal, handoff: bool
-) -> tuple[Principal, ...]:
-    """The controllers a new canister ends with: the caller, the extras, and the factory unless handed off.
-
-    Duplicates are dropped, order kept.
+def owner_of(caller: Principal, req: CreateInstallRequest) -> Principal:
+    """Whom the new canister is for: ``req.owner``, or the caller when the request names nobody.
 
     Raises:
-        InvalidArgument: more than 10 controllers in all, or the factory named as an extra controller with
-            ``handoff`` (the factory would stay in control of a canister the registry says was handed off).
+        InvalidArgument: the owner is the anonymous principal (it cannot control a canister).
     """
-    if handoff and factory in (extras or ()):
+    owner = caller if req.owner is None else req.owner
+    if owner.is_anonymous:
+        raise InvalidArgument("owner: the anonymous principal 2vxsx-fae cannot own a canister")
+    return owner
+
+
+def final_controllers(
+    owner: Principal, extras: tuple[Principal, ...] | None, factory: Principal, handoff: bool
+) -> tuple[Principal, ...]:
+    """The controllers a new canister ends with: its owner, the extras, and the factory unless handed off.
+
+    The caller is not among them unless it is the owner or an extra: a back end that creates a canister for a
+    user with ``owner`` and ``handoff`` leaves the user (and the extras) in sole control. Duplicates are
+    dropped, order kept.
+
+    Raises:
+        InvalidArgument: more than 10 controllers in all, or the factory named as the owner or an extra
+            controller with ``handoff`` (the factory would stay in control of a canister the registry says was
+            handed off).
+    """
+    if handoff and factory in (owner, *(extras or ())):
+        field = "owner" if owner == factory else "extra_controllers"
         raise InvalidArgument(
-            f"extra_controllers: the factory itself ({factory.to_text()}) cannot stay a controller with "
+            f"{field}: the factory itself ({factory.to_text()}) cannot stay a controller with "
             "handoff = true; use handoff = false to keep the factory in control"
         )
-    wanted = [caller, *(extras or ())]
+    wanted = [owner, *(extras or ())]
     if not handoff:
         wanted.append(factory)
     unique = tuple(dict.fromkeys(wanted))
     if len(unique) > MAX_CONTROLLERS:
         raise InvalidArgument(
             f"extra_controllers: a canister has at most {MAX_CONTROLLERS} controllers, "
-            f"this request gives {len(unique)} (caller, extras"
-            + ("" if handoff else " and the factory")
-            + ")"
+            f"this request gives {len(unique)} (owner, extras" + ("" if handoff else " and the factory") + ")"
         )
     if any(p.is_anonymous for p in unique):
         raise InvalidArgument("extra_controllers: the anonymous principal cannot control a canister")
@@ -104,16 +124,35 @@ def check_cycles(balance: int, cycles: int, fees: int, creation_fee: int, settin
 def require_cycles_left(balance: int, spend: int, settings: Settings, *, reserved: int = 0) -> None:
     """Raises InsufficientCycles unless ``balance - reserved - spend`` stays at or above the floor.
 
-    ``reserved``: cycles promised to spends in flight (reservations not yet settled by the IC's answer). The
-    message is the reference's ``Factory low on cycles: {balance} (min {min})`` with the real balance; when
-    reservations are part of the reason, it says so after it.
+    ``spend``: the request's cycles and fees; ``reserved``: cycles promised to spends in flight (reservations
+    not yet settled by the IC's answer). The message keeps the reference's prefix ``Factory low on cycles: ``
+    (callers match on it) and says where the request would take the balance, and the floor it would cross.
     """
-    if balance - reserved - spend >= settings.min_factory_cycles:
+    after = balance - reserved - spend
+    if after >= settings.min_factory_cycles:
         return
-    message = f"Factory low on cycles: {balance} (min {settings.min_factory_cycles})"
-    if reserved:
-        message += f"; this request needs {spend} and {reserved} are reserved by requests in flight"
-    raise InsufficientCycles(message)
+    held = f", with {reserved} reserved by requests in flight," if reserved else ""
+    floor = f"{settings.min_factory_cycles} (min_factory_cycles)"
+    if after < 0:  # never a negative balance: say that it cannot be paid at all
+        raise InsufficientCycles(
+            f"{LOW_CYCLES}this request plus fees ({spend}){held} is more than the balance of {balance} can pay; "
+            f"the floor is {floor}"
+        )
+    raise InsufficientCycles(
+        f"{LOW_CYCLES}this request plus fees ({spend}){held} would take the balance from {balance} to {after}, "
+        f"below the floor of {floor}"
+    )
+
+
+def require_above_floor(balance: int, settings: Settings) -> None:
+    """Raises InsufficientCycles unless the balance is above the floor (a factory that can spend nothing takes
+    no new uploads), with the reference's prefix ``Factory low on cycles: ``."""
+    if balance > settings.min_factory_cycles:
+        return
+    raise InsufficientCycles(
+        f"{LOW_CYCLES}the balance of {balance} is not above the floor of {settings.min_factory_cycles} "
+        "(min_factory_cycles), so the factory can create no canister; an admin must add cycles first"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +165,7 @@ class CreationShape:
     cycles: int
     handoff: bool
     controllers: tuple[Principal, ...]
+    owner: Principal
 
 
 def check_same_request(key: str, first: CreationShape, retry: CreationShape) -> None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Route
@@ -19,7 +20,9 @@ from canister_factory import auth
 from canister_factory._core.errors import FactoryError, InvalidArgument
 from canister_factory._version import __version__
 from canister_factory.api import errors
+from canister_factory.api.access_log import AccessLog
 from canister_factory.api.deps import Services
+from canister_factory.api.docs_page import docs_html
 from canister_factory.api.limits import MAX_JSON_BODY, BodyLimit
 from canister_factory.api.metrics import Metrics, RequestCounter
 from canister_factory.api.routes import ops
@@ -75,6 +78,8 @@ def create_app(source: AppSource, options: ServiceOptions | None = None) -> Fast
         description="Create and manage canisters on the Internet Computer. Requests are signed with the "
         "caller's IC key (RFC 9421); see docs/http-api.md.",
         lifespan=_lifespan(source, options, metrics),
+        docs_url=None,  # Swagger UI and ReDoc load their assets from a CDN: /docs is our own page instead
+        redoc_url=None,
     )
     if isinstance(source, App):
         api.state.services = _services(source, options, metrics)
@@ -85,10 +90,22 @@ def create_app(source: AppSource, options: ServiceOptions | None = None) -> Fast
     api.add_exception_handler(Exception, errors.unexpected_error_handler)
     api.include_router(method_router())
     api.include_router(ops.router)
+    api.add_api_route(
+        "/docs", _docs(api), methods=["GET"], include_in_schema=False, response_class=HTMLResponse
+    )
     metrics.declare_routes(_served_routes(api))
     api.add_middleware(BodyLimit, json_cap=options.max_json_bytes)
     api.add_middleware(RequestCounter, metrics=metrics)
+    api.add_middleware(AccessLog)  # outermost: it sees every reply, a body refused before routing included
     return api
+
+
+def _docs(api: FastAPI) -> Callable[[], HTMLResponse]:
+    def docs() -> HTMLResponse:
+        """The API reference, offline (no assets from a CDN)."""
+        return HTMLResponse(docs_html(api.openapi()))
+
+    return docs
 
 
 def _services(app: App, options: ServiceOptions, metrics: Metrics) -> Services:

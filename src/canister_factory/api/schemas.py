@@ -21,12 +21,15 @@ from canister_factory._core.config import NAT32_MAX, NAT64_MAX
 from canister_factory._core.errors import InvalidArgument
 from canister_factory._core.model import (
     CallerStats,
+    CanisterInfo,
     CanisterPage,
     ConfigView,
     CreateInstallRequest,
     CreateInstallResponse,
     FactoryStats,
+    ModuleMetadata,
     UploadInfo,
+    UploadSummary,
 )
 from canister_factory.client.wire import parse_hex, parse_mode, parse_nat, parse_principal_text
 from icp_client.principal import Principal
@@ -79,6 +82,9 @@ class CreateBody(RecordBody):
         None, description="for Reinstall/Upgrade of a canister we control"
     )
     idempotency_key: str | None = Field(None, max_length=128)
+    owner: PrincipalText | None = Field(
+        None, description="whom the new canister is for (default: the caller); its quota counts the caller"
+    )
 
     def to_record(self) -> CreateInstallRequest:
         """The service's request record.
@@ -99,6 +105,7 @@ class CreateBody(RecordBody):
             if self.canister_id is None
             else parse_principal_text(self.canister_id, "canister_id"),
             idempotency_key=self.idempotency_key,
+            owner=None if self.owner is None else parse_principal_text(self.owner, "owner"),
         )
 
 
@@ -148,12 +155,16 @@ class UploadInfoReply(BaseModel):
 class CreateReply(BaseModel):
     canister_id: str
     module_hash_hex: str
-    cycles_used: str
+    cycles_used: str = Field(description="what the request took from the factory's balance, fees included")
+    canister_cycles: str | None = Field(
+        description="what the canister was given: the cycles asked less the creation fee (a new canister)"
+    )
 
 
 class CanisterReply(BaseModel):
     canister_id: str | None
     owner: str
+    caller: str
     module_hash_hex: str
     mode: str
     cycles: str
@@ -168,6 +179,34 @@ class CanisterReply(BaseModel):
 class CanisterPageReply(BaseModel):
     canisters: list[CanisterReply]
     next_cursor: int | None
+
+
+class CanisterInfoReply(BaseModel):
+    canister_id: str
+    controllers: list[str]
+    module_hash_hex: str | None
+    status: str | None = Field(description="running, stopping or stopped; null when it cannot be read")
+    cycles: str | None = Field(description="null when neither the factory nor (embedded IC) you control it")
+    memory_size: str | None
+    owner: str | None = Field(description="the owner in the registry; null if this factory did not create it")
+
+
+class UploadSummaryReply(BaseModel):
+    upload_id: int
+    total_len: int
+    chunk_count: int
+    created_at_ns: str
+    last_activity_ns: str
+    expires_at_ns: str = Field(description="when it expires unless something is added to it")
+
+
+class UploadsReply(BaseModel):
+    uploads: list[UploadSummaryReply]
+
+
+class ModuleMetadataReply(BaseModel):
+    candid_args: str | None
+    candid_service: str | None
 
 
 class ConfigReply(BaseModel):
@@ -213,8 +252,17 @@ class RemovedReply(BaseModel):
 
 # --- the vocabulary, by parameter name and by type ----------------------------------------------------------------
 
-PATH_PARAMS: dict[str, Any] = {"upload_id": UploadId, "index": ChunkIndex, "principal": str}
-QUERY_PARAMS: dict[str, Any] = {"cursor": Cursor, "limit": Limit}
+CanisterId = Annotated[str, Path(description="a canister id (a principal in text form)")]
+PATH_PARAMS: dict[str, Any] = {
+    "upload_id": UploadId,
+    "index": ChunkIndex,
+    "principal": str,
+    "canister_id": CanisterId,
+}
+CreatedForOthers = Annotated[
+    bool | None, Query(description="also the canisters you created for someone else (default false)")
+]
+QUERY_PARAMS: dict[str, Any] = {"cursor": Cursor, "limit": Limit, "created_for_others": CreatedForOthers}
 FIELD_BODIES: dict[str, type[BaseModel]] = {
     "commit_upload": CommitBody,
     "set_emergency_stop": EmergencyStopBody,
@@ -231,6 +279,7 @@ KEY_REPLIES: dict[str, type[BaseModel]] = {
     "removed": RemovedReply,
     "status": TextReply,
     "version": VersionReply,
+    "uploads": UploadsReply,
 }
 """The reply ``{key: value}`` of a single-valued result, by key."""
 RECORD_REPLIES: dict[type, type[BaseModel]] = {
@@ -240,6 +289,9 @@ RECORD_REPLIES: dict[type, type[BaseModel]] = {
     ConfigView: ConfigReply,
     FactoryStats: FactoryStatsReply,
     CallerStats: CallerStatsReply,
+    CanisterInfo: CanisterInfoReply,
+    UploadSummary: UploadSummaryReply,
+    ModuleMetadata: ModuleMetadataReply,
 }
 
 
@@ -306,6 +358,8 @@ def json_type(hint: Any) -> Any:
         return Annotated[str, Field(description="hex")]
     if hint in (int, str, bool):
         return hint
+    if hint in RECORD_REPLIES:
+        return RECORD_REPLIES[hint]
     raise TypeError(f"no JSON form for {hint!r} in api/schemas.py")
 
 

@@ -21,17 +21,35 @@ def serve(
     options: ServiceOptions | None = None,
     log_level: str = "info",
 ) -> None:
-    """Serve the factory over HTTP until interrupted (Ctrl-C or SIGTERM stop it cleanly)."""
+    """Serve the factory over HTTP until interrupted (Ctrl-C or SIGTERM stop it cleanly).
+
+    The service's own log (``canister_factory``: one line per request, with the caller and the error code;
+    start-up and background work) goes to stderr at ``log_level``; uvicorn's access log, which names neither,
+    is off.
+    """
+    log_to_stderr(log_level)
     config = uvicorn.Config(
         create_app(source, options),
         host=host,
         port=port,
         log_level=log_level,
+        access_log=False,
         ws="none",
         lifespan="on",
         proxy_headers=False,
     )
     uvicorn.Server(config).run()
+
+
+def log_to_stderr(level: str) -> None:
+    """Send the ``canister_factory`` loggers to stderr at ``level`` (once: a handler already there is kept)."""
+    logger = logging.getLogger("canister_factory")
+    logger.setLevel(level.upper())
+    if not any(getattr(h, "_canister_factory", False) for h in logger.handlers):
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler._canister_factory = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
 
 
 def opener(state_dir: Path | None, database_url: str | None) -> functools.partial[App]:
@@ -53,7 +71,6 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--log-level", default="info")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper())
     options = ServiceOptions(
         cleanup_interval_s=args.cleanup_interval or None,
         reconcile_on_start=not args.no_reconcile,

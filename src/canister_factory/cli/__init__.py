@@ -6,7 +6,17 @@ none of them covers gets a generic command (``_generated``), so the command line
 
 from __future__ import annotations
 
-from canister_factory.cli import _admin, _candid, _canisters, _demo, _ic, _network, _serve, _uploads  # noqa: F401  (they register commands)
+from canister_factory.cli import (  # noqa: F401  (they register commands)
+    _admin,
+    _candid,
+    _canisters,
+    _demo,
+    _first_steps,
+    _ic,
+    _network,
+    _serve,
+    _uploads,
+)
 from canister_factory.cli._generated import add_missing_commands
 from canister_factory.cli._main import cli
 

@@ -8,7 +8,8 @@ from canister_factory import interface
 from canister_factory._core.config import InitArg, deploy_warnings
 from canister_factory._core.errors import InvalidArgument
 from canister_factory._version import __version__
-from canister_factory.cli._format import emit, fields_of
+from canister_factory.bootstrap import App
+from canister_factory.cli._format import done, emit, fields_of
 from canister_factory.cli._main import PRINCIPAL, cli
 from canister_factory.cli._session import Session
 from icp_client.principal import Principal
@@ -79,17 +80,34 @@ def deploy(
     init = flags if argument is None else _init_from_argument(argument, flags)
     app = s.app
     settings = app.deploy(s.caller, init, cycles=cycles)
-    for warning in deploy_warnings(settings):
+    balance = app.factory.cycles_balance()
+    for warning in [*deploy_warnings(settings), *_funding_warning(app, balance, settings.min_factory_cycles)]:
         click.echo(f"Warning: {warning}", err=True)
     emit(
         s.as_json,
         {
             "factory_principal": app.factory.principal,
-            "factory_cycles_balance": app.factory.cycles_balance(),
+            "factory_cycles_balance": balance,
+            "min_factory_cycles": settings.min_factory_cycles,
             "state": str(s.database or s.state_dir),
             "network": app.network.name,
         },
     )
+
+
+def _funding_warning(app: App, balance: int, floor: int) -> list[str]:
+    """What to do when the factory starts at or below its cycles floor (it would refuse every upload)."""
+    if balance > floor:
+        return []
+    how = (
+        "add cycles: canister-factory top-up --cycles 100000000000000 (or deploy with --cycles)"
+        if app.embedded is not None
+        else f"send cycles to its cycles-ledger account, principal {app.factory.principal}"
+    )
+    return [
+        f"the factory has {balance} cycles, not above min_factory_cycles ({floor}): it refuses uploads and "
+        f"creations until it has more; {how}"
+    ]
 
 
 def _init_from_argument(text: str, flags: InitArg) -> InitArg | None:
@@ -102,7 +120,8 @@ def _init_from_argument(text: str, flags: InitArg) -> InitArg | None:
 @click.option("--cycles", type=click.IntRange(min=1), required=True, help="Cycles to add.")
 @click.pass_obj
 def top_up(s: Session, cycles: int) -> None:
-    """Admin only: add cycles to the factory's cycles-ledger account (embedded IC).
+    """Admin only: add cycles to the factory's cycles-ledger account (the embedded IC, or a local network that
+    allows it; on the real IC, send cycles to the factory's principal instead).
 
     \b
     Example: canister-factory top-up --cycles 50000000000000
@@ -123,7 +142,12 @@ def set_emergency_stop(s: Session, stopped: bool) -> None:
     Example: canister-factory set-emergency-stop true
     """
     s.api.set_emergency_stop(stopped)
-    emit(s.as_json, {})
+    sentence = (
+        "emergency stop is on: every caller method is refused until `set-emergency-stop false`"
+        if stopped
+        else "emergency stop is off: callers are served"
+    )
+    done(s.as_json, {"emergency_stop": stopped}, sentence)
 
 
 @cli.command("set-allowlist")
@@ -140,8 +164,14 @@ def set_allowlist(s: Session, principals: tuple[Principal, ...], open_to_all: bo
         raise InvalidArgument("allowlist: give principals or --none, not both")
     if not open_to_all and not principals:
         raise InvalidArgument("allowlist: give at least one principal, or --none to allow everyone")
-    s.api.set_allowlist(None if open_to_all else list(principals))
-    emit(s.as_json, {})
+    allowlist = None if open_to_all else list(dict.fromkeys(principals))
+    s.api.set_allowlist(allowlist)
+    sentence = (
+        "allowlist removed: every caller is allowed"
+        if allowlist is None
+        else f"allowlist set: only these {len(allowlist)} callers are allowed"
+    )
+    done(s.as_json, {"allowlist": allowlist}, sentence)
 
 
 @cli.command("add-admin")
@@ -154,7 +184,7 @@ def add_admin(s: Session, principal: Principal) -> None:
     Example: canister-factory add-admin rrkah-fqaaa-aaaaa-aaaaq-cai
     """
     s.api.add_admin(principal)
-    emit(s.as_json, {})
+    done(s.as_json, {"admin": principal, "added": True}, f"{principal} is an admin")
 
 
 @cli.command("remove-admin")
@@ -167,7 +197,7 @@ def remove_admin(s: Session, principal: Principal) -> None:
     Example: canister-factory remove-admin rrkah-fqaaa-aaaaa-aaaaq-cai
     """
     s.api.remove_admin(principal)
-    emit(s.as_json, {})
+    done(s.as_json, {"admin": principal, "removed": True}, f"{principal} is no longer an admin")
 
 
 @cli.command("cleanup-expired-uploads-manual")
@@ -178,7 +208,8 @@ def cleanup_expired_uploads_manual(s: Session) -> None:
     \b
     Example: canister-factory --json cleanup-expired-uploads-manual
     """
-    emit(s.as_json, {"removed": s.api.cleanup_expired_uploads_manual()})
+    removed = s.api.cleanup_expired_uploads_manual()
+    done(s.as_json, {"removed": removed}, f"removed {removed} expired upload{'' if removed == 1 else 's'}")
 
 
 @cli.command("get-config")

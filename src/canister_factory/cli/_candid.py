@@ -12,13 +12,17 @@ from canister_factory.cli._session import Session
 
 
 @cli.command("candid")
-def candid_command() -> None:
-    """Print the factory's Candid interface (the reference's, plus our additions).
+@click.pass_obj
+def candid_command(s: Session) -> None:
+    """Print the factory's Candid interface (the reference's, plus our additions); with --json, as {"did": ...}.
 
     \b
     Example: canister-factory candid > factory.did
     """
-    click.echo(interface.did_text(), nl=False)
+    if s.as_json:
+        click.echo(json.dumps({"did": interface.did_text()}))
+    else:
+        click.echo(interface.did_text(), nl=False)
 
 
 @cli.command("call")

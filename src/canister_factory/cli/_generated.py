@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from canister_factory.cli._format import emit, fields_of
+from canister_factory.cli._format import done, emit, fields_of
 from canister_factory.cli._main import PRINCIPAL
 from canister_factory.cli._session import Session
 from canister_factory.interface import METHODS, Method, is_record
@@ -53,7 +53,10 @@ def command_for(method: Method[Any, Any]) -> click.Command:
     def run(s: Session, /, **values: Any) -> None:
         arguments = {name: _value(values[name], method.hints[name]) for name in method.params}
         result = getattr(s.api, method.name)(**arguments)
-        emit(s.as_json, _output(method, result))
+        if result is None:
+            done(s.as_json, {}, f"{method.cli}: done")
+        else:
+            emit(s.as_json, _output(method, result))
 
     usage = " ".join(p.human_readable_name for p in params if isinstance(p, click.Argument))
     help_text = f"{method.doc}\n\n\b\nExample: canister-factory {method.cli} {usage}".rstrip()
@@ -90,8 +93,6 @@ def _value(value: Any, hint: Any) -> Any:
 
 
 def _output(method: Method[Any, Any], result: Any) -> dict[str, Any]:
-    if result is None:
-        return {}
     if is_record(type(result)):
         return fields_of(result)
     return {method.result or "result": result}

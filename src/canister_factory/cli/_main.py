@@ -8,8 +8,10 @@ refused or could not be reached.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
+import urllib.parse
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -121,8 +123,61 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+def _check_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """``--url`` must be an absolute http(s) URL; anything else is a usage error (exit 2)."""
+    if value is None:
+        return None
+    parts = urllib.parse.urlsplit(value)
+    if parts.scheme in ("http", "https") and parts.hostname:
+        return value
+    hint = f"; did you mean http://{value}?" if "://" not in value else ""
+    raise click.BadParameter(f"{value!r} is not an http:// or https:// URL{hint}", ctx, param)
+
+
+_handler: logging.Handler | None = None
+
+
+def _configure_logging(verbose: int) -> None:
+    """``-v``: our loggers and httpx's (one line per HTTP request) at INFO on stderr; ``-vv``: DEBUG."""
+    global _handler
+    loggers = [logging.getLogger(name) for name in ("canister_factory", "icp_client", "httpx")]
+    for logger in loggers:
+        if _handler is not None:
+            logger.removeHandler(_handler)
+    _handler = None
+    if not verbose:
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s", "%H:%M:%S"))
+    for logger in loggers:
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG if verbose > 1 else logging.INFO)
+    _handler = handler
+
+
+EPILOG = """\b
+Environment (each is also an option above):
+  CANISTER_FACTORY_STATE      the state folder (--state); default: $XDG_DATA_HOME/canister-factory
+  CANISTER_FACTORY_IDENTITY   --identity
+  CANISTER_FACTORY_DATABASE   --database (sqlite:///... or postgresql://...)
+  CANISTER_FACTORY_NETWORK    --network (at deploy)
+  CANISTER_FACTORY_ROOT_KEY   --root-key (at deploy)
+  CANISTER_FACTORY_URL        --url
+  CANISTER_FACTORY_DEBUG=1    show the traceback of an unexpected error
+  XDG_CONFIG_HOME             where identities are kept (default ~/.config): canister-factory/identity.pem,
+                              canister-factory/identities/NAME.pem
+  XDG_DATA_HOME               where the default state folder is (default ~/.local/share)
+
+\b
+Shell completion (commands, options and their values):
+  eval "$(canister-factory completion bash)"     # add it to ~/.bashrc; zsh and fish alike
+"""
+
+
 @click.group(
-    cls=FactoryGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110}
+    cls=FactoryGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110},
+    epilog=EPILOG,
 )
 @click.option(
     "--state",
@@ -132,10 +187,11 @@ def _one_line(text: str) -> str:
 )
 @click.option(
     "--identity",
-    "identity_path",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    "identity_spec",
     envvar="CANISTER_FACTORY_IDENTITY",
-    help="PEM key as dfx and icp-cli write it (Ed25519, secp256k1, P-256). Default: a key created on first use."
+    metavar="PEM|NAME",
+    help="Who you are: a PEM key file as dfx and icp-cli write it (Ed25519, secp256k1, P-256), or the NAME of one"
+    " made with `identity new NAME`. Default: ~/.config/canister-factory/identity.pem, created on first use."
     " Env: CANISTER_FACTORY_IDENTITY.",
 )
 @click.option(
@@ -144,7 +200,8 @@ def _one_line(text: str) -> str:
 @click.option(
     "--database",
     envvar="CANISTER_FACTORY_DATABASE",
-    help="Database URL instead of the state folder's SQLite file (sqlite:///... or postgresql://...).",
+    help="Database URL instead of the state folder's SQLite file (sqlite:///... or postgresql://...)."
+    " Env: CANISTER_FACTORY_DATABASE.",
 )
 @click.option(
     "--network",
@@ -155,7 +212,8 @@ def _one_line(text: str) -> str:
 @click.option(
     "--root-key",
     envvar="CANISTER_FACTORY_ROOT_KEY",
-    help="For a network other than mainnet: its root key as hex, or 'fetch' (trust on first use, then pinned).",
+    help="For a network other than mainnet: its root key as hex, or 'fetch' (trust on first use, then pinned)."
+    " Env: CANISTER_FACTORY_ROOT_KEY.",
 )
 @click.option(
     "--provisional-create",
@@ -167,32 +225,42 @@ def _one_line(text: str) -> str:
 @click.option(
     "--url",
     envvar="CANISTER_FACTORY_URL",
-    help="Talk to a factory service (canister-factory serve) at this URL instead of opening the state; requests"
-    " are signed with --identity. Env: CANISTER_FACTORY_URL.",
+    callback=_check_url,
+    help="Talk to a factory service (canister-factory serve) at this http:// or https:// URL instead of opening"
+    " the state; requests are signed with --identity. Env: CANISTER_FACTORY_URL.",
+)
+@click.option(
+    "-v",
+    "--verbose",
+    count=True,
+    help="Say what the command does on stderr: the identity, the state or service, each HTTP request (-vv: more).",
 )
 @click.version_option(__version__, prog_name="canister-factory")
 @click.pass_context
 def cli(
     ctx: click.Context,
     state: Path | None,
-    identity_path: Path | None,
+    identity_spec: str | None,
     as_json: bool,
     database: str | None,
     network: str | None,
     root_key: str | None,
     provisional: bool,
     url: str | None,
+    verbose: int,
 ) -> None:
     """Create and manage user canisters on the Internet Computer for many callers.
 
     \b
     Quick start (embedded IC, state in the default folder):
       canister-factory deploy --cycles 100000000000000
+      canister-factory example counter --output counter.wasm
       canister-factory upload counter.wasm
-      canister-factory create-and-install-with --upload-id 1 --cycles 2000000000000 --init-arg-hex 4449444c00017d2a
-      canister-factory canister-status <canister id>
+      canister-factory create-and-install-with --upload-id 1 --cycles 2000000000000 --init-arg-candid '(42)'
+      canister-factory list-my-canisters
     """
-    ctx.obj = Session(state, identity_path, as_json, database, network, root_key, url, provisional)
+    _configure_logging(verbose)
+    ctx.obj = Session(state, identity_spec, as_json, database, network, root_key, url, provisional)
 
 
 def session_of(ctx: click.Context) -> Session:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import click
 
 from canister_factory.bootstrap import open_local_ic
@@ -26,9 +28,13 @@ def local_network(s: Session, host: str, port: int) -> None:
       canister-factory --state f1 --network http://127.0.0.1:4943 --root-key <hex> deploy --cycles 100000000000000
       icp canister status <id> -n http://127.0.0.1:4943 -k <hex>
     """
+    s.local_only("local-network")
     state = s.state_dir
     engine = open_local_ic(s.database, state)
     keys = load_or_create_front_keys(state / KEY_FILE_NAME)
-    click.echo(f"root key: {keys.root_key_der.hex()}")
+    if s.as_json:
+        click.echo(json.dumps({"root_key": keys.root_key_der.hex(), "url": f"http://{host}:{port}"}))
+    else:
+        click.echo(f"root key: {keys.root_key_der.hex()}")
     click.echo(f"listening on http://{host}:{port}", err=True)
     serve_front(engine, keys, host, port, log_level="warning")

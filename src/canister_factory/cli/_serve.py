@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import click
 
 from canister_factory.cli._main import cli
@@ -47,6 +49,7 @@ def serve(
       canister-factory serve --port 8080 --public-url https://factory.example.com   # behind a reverse proxy
       canister-factory --url http://127.0.0.1:8080 --identity alice.pem create-upload
     """
+    s.local_only("serve")
     # Imported here so that FastAPI and uvicorn load only for this command, not for every CLI call.
     from canister_factory.api import ServiceOptions
     from canister_factory.api.serve import opener
@@ -58,5 +61,8 @@ def serve(
         public_urls=public_urls,
     )
     source = opener(None if s.database else s.state_dir, s.database)
-    click.echo(f"serving http://{host}:{port} (OpenAPI at /openapi.json)", err=True)
+    url = f"http://{host}:{port}"
+    if s.as_json:
+        click.echo(json.dumps({"url": url, "state": str(s.database or s.state_dir)}))
+    click.echo(f"serving {url} (API reference at {url}/docs, OpenAPI at /openapi.json)", err=True)
     run(source, host=host, port=port, options=options, log_level=log_level)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,17 +10,22 @@ import click
 
 from canister_factory._core.errors import InvalidArgument
 from canister_factory.bootstrap import App, Network, default_state_dir, open_app
+from canister_factory.cli import _identities as identities
+from canister_factory.cli._identities import default_identity_path
 from canister_factory.client import FactoryClient
 from canister_factory.interface import FactoryApi, bind
 from icp_client.errors import InvalidInput
-from icp_client.identity import Identity, load_identity_pem, load_or_create_identity
+from icp_client.identity import Identity, load_identity_pem
 from icp_client.principal import Principal
 
+log = logging.getLogger("canister_factory.cli")
 
-def default_identity_path() -> Path:
-    """``$XDG_CONFIG_HOME/canister-factory/identity.pem`` (an Ed25519 key created on first use)."""
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "canister-factory" / "identity.pem"
+
+def _first_use(identity: Identity, path: Path) -> str:
+    return (
+        f"Created your identity {identity.principal} (an Ed25519 key in {path}). It is who you are to the "
+        "factory, and the admin of what you deploy: keep it, and back it up."
+    )
 
 
 @dataclass
@@ -28,7 +33,7 @@ class Session:
     """What every command works with. The factory is opened on first use, so ``--help`` stays fast."""
 
     state: Path | None
-    identity_path: Path | None
+    identity_spec: str | None
     as_json: bool
     database: str | None
     network: str | None = None
@@ -49,21 +54,9 @@ class Session:
         if self.url is None:
             return bind(self.app.factory, self.caller)
         if self._remote is None:
+            log.info("calling the factory service at %s", self.url)
             self._remote = FactoryClient(self.url, self.identity)
         return self._remote
-
-    def module_bytes(self, upload_id: int) -> bytes:
-        """The module of one of the caller's committed uploads (its metadata types ``--init-arg-candid``).
-
-        Raises:
-            InvalidArgument: with ``--url``: the service does not send modules.
-        """
-        if self.url is not None:
-            raise InvalidArgument(
-                "--init-arg-candid needs the module's metadata, which the service does not send; "
-                "use --init-arg-hex with --url"
-            )
-        return self.app.factory.module_bytes(self.caller, upload_id)
 
     @property
     def app(self) -> App:
@@ -72,11 +65,9 @@ class Session:
         Raises:
             InvalidArgument: with ``--url``, where there is no local state.
         """
-        if self.url is not None:
-            raise InvalidArgument(
-                "this command works on the factory's own state: run it without --url, where it runs"
-            )
+        self.local_only("this command")
         if self._app is None:
+            log.info("opening the factory in %s", self.database or self.state_dir)
             network = None if self.network is None else Network(self.network, self.root_key, self.provisional)
             try:
                 self._app = open_app(self.state_dir, database_url=self.database, network=network)
@@ -87,20 +78,38 @@ class Session:
                 ) from None
         return self._app
 
+    def local_only(self, what: str) -> None:
+        """Refuse ``--url`` for a command that manages the local state itself (deploy, serve, ...).
+
+        Raises:
+            InvalidArgument: ``--url`` was given.
+        """
+        if self.url is not None:
+            raise InvalidArgument(
+                f"{what} works on the factory's own state: run it without --url, where the factory runs"
+            )
+
     @property
     def identity(self) -> Identity:
+        """The caller's key: ``--identity`` (a PEM path or a name), else the default key, made on first use
+        (saying so, with its principal and path, on stderr)."""
         if self._identity is None:
+            spec = self.identity_spec
+            path = default_identity_path() if spec in (None, identities.DEFAULT) else identities.resolve(spec)
             try:
-                if self.identity_path is not None:
-                    self._identity = load_identity_pem(self.identity_path.read_bytes())
+                if path.exists():
+                    self._identity = load_identity_pem(path.read_bytes())
                 else:
-                    self._identity = load_or_create_identity(default_identity_path())
+                    self._identity = identities.create(path).identity
+                    click.echo(_first_use(self._identity, path), err=True)
             except InvalidInput as exc:
-                raise InvalidArgument(f"--identity: {exc}") from exc
+                raise InvalidArgument(f"--identity: {path}: {exc}") from exc
             except OSError as exc:
                 raise click.BadParameter(
-                    f"cannot read or create the identity: {exc.strerror or exc}", param_hint="'--identity'"
+                    f"cannot read or create the identity {path}: {exc.strerror or exc}",
+                    param_hint="'--identity'",
                 ) from None
+            log.info("identity %s from %s", self._identity.principal, path)
         return self._identity
 
     @property

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from canister_factory._core.config import MAX_CHUNK_SIZE
 from canister_factory._core.errors import FactoryError, FactoryFault, IcReject
 from canister_factory.client import wire
 from canister_factory.interface import FactoryApi, Method
+from icp_client.errors import InvalidInput
 from icp_client.identity import AnonymousIdentity, Identity
 from icp_client.principal import Principal
 
@@ -73,23 +75,29 @@ class FactoryClient(FactoryApi):
     the same records and raises the same ``FactoryError`` subclasses as the facade.
     Use it as a context manager, or call :meth:`close`.
 
+    ``identity`` is who the caller is: an ``Identity`` (``Identity.from_pem_file(path)``, say) or the path of a
+    PEM file as dfx and icp-cli write them. A client without one is anonymous only when asked for with
+    ``anonymous=True`` (the anonymous principal may only read public information).
+
     Every request is signed for the factory at ``url`` (its ``@authority``), so no other factory accepts it;
     ``authority`` overrides that when the factory's public name differs from the address used to reach it.
 
     Raises:
-        InvalidArgument: ``url`` is not an absolute http(s) URL.
+        InvalidArgument: ``url`` is not an absolute http(s) URL; ``identity`` is missing (and ``anonymous`` not
+            asked for), not an identity or a path, or a file that holds no usable key.
     """
 
     def __init__(
         self,
         url: str,
-        identity: Identity | None = None,
+        identity: Identity | str | os.PathLike[str] | None = None,
         *,
+        anonymous: bool = False,
         timeout: float = 60.0,
         transport: httpx.BaseTransport | None = None,
         authority: str | None = None,
     ) -> None:
-        self.identity = identity or AnonymousIdentity()
+        self.identity = _identity(identity, anonymous)
         try:
             self.authority = authority or auth.authority_of_url(url)
         except ValueError as exc:
@@ -218,6 +226,29 @@ class FactoryClient(FactoryApi):
     def reconcile(self) -> dict[str, int]:
         """Admin only: finish or undo the creations that a stopped process left unfinished; counts by outcome."""
         return {str(k): int(v) for k, v in self.request("POST", "/v1/admin/reconcile").items()}
+
+
+def _identity(given: Identity | str | os.PathLike[str] | None, anonymous: bool) -> Identity:
+    """The client's identity: the one given, loaded from a PEM path, or the anonymous one when asked for."""
+    if given is None:
+        if anonymous:
+            return AnonymousIdentity()
+        raise errors.InvalidArgument(
+            "identity: give an Identity or the path of a PEM file (FactoryClient(url, 'alice.pem')), "
+            "or anonymous=True for an unsigned client that may only read public information"
+        )
+    if anonymous and not (isinstance(given, Identity) and given.is_anonymous):
+        raise errors.InvalidArgument("identity: give an identity or anonymous=True, not both")
+    if isinstance(given, Identity):
+        return given
+    if isinstance(given, str | os.PathLike):
+        try:
+            return Identity.from_pem_file(given)
+        except InvalidInput as exc:
+            raise errors.InvalidArgument(f"identity: {exc}") from exc
+    raise errors.InvalidArgument(
+        f"identity: expected an Identity or the path of a PEM file, got {type(given).__name__}"
+    )
 
 
 def _path_segment(method: Method[Any, Any], param: str, value: Any) -> str:

@@ -19,6 +19,7 @@ from typing import Any
 from canister_factory._core.errors import InvalidArgument
 from canister_factory._core.model import (
     CallerStats,
+    CanisterInfo,
     CanisterPage,
     CanisterRecord,
     ConfigView,
@@ -26,7 +27,9 @@ from canister_factory._core.model import (
     CreateInstallResponse,
     FactoryStats,
     Mode,
+    ModuleMetadata,
     UploadInfo,
+    UploadSummary,
 )
 from icp_client.principal import Principal
 
@@ -132,6 +135,7 @@ def create_request_to_json(req: CreateInstallRequest) -> Json:
         else [p.to_text() for p in req.extra_controllers],
         "canister_id": None if req.canister_id is None else req.canister_id.to_text(),
         "idempotency_key": req.idempotency_key,
+        "owner": None if req.owner is None else req.owner.to_text(),
     }
 
 
@@ -148,6 +152,7 @@ def create_response_to_json(resp: CreateInstallResponse) -> Json:
         "canister_id": resp.canister_id.to_text(),
         "module_hash_hex": resp.module_hash_hex,
         "cycles_used": big(resp.cycles_used),
+        "canister_cycles": opt_big(resp.canister_cycles),
     }
 
 
@@ -156,6 +161,7 @@ def create_response_from_json(data: Mapping[str, Any]) -> CreateInstallResponse:
         canister_id=parse_principal_text(data["canister_id"], "canister_id"),
         module_hash_hex=str(data["module_hash_hex"]),
         cycles_used=parse_nat(data["cycles_used"], "cycles_used"),
+        canister_cycles=_opt(data.get("canister_cycles"), parse_nat, "canister_cycles"),
     )
 
 
@@ -232,6 +238,7 @@ def canister_record_to_json(rec: CanisterRecord) -> Json:
     return {
         "canister_id": None if rec.canister_id is None else rec.canister_id.to_text(),
         "owner": rec.owner.to_text(),
+        "caller": rec.caller.to_text(),
         "module_hash_hex": rec.module_hash_hex,
         "mode": rec.mode.value,
         "cycles": big(rec.cycles),
@@ -248,6 +255,7 @@ def canister_record_from_json(data: Mapping[str, Any]) -> CanisterRecord:
     return CanisterRecord(
         canister_id=_opt(data["canister_id"], parse_principal_text, "canister_id"),
         owner=parse_principal_text(data["owner"], "owner"),
+        caller=parse_principal_text(data["caller"], "caller"),
         module_hash_hex=str(data["module_hash_hex"]),
         mode=parse_mode(data["mode"]),
         cycles=parse_nat(data["cycles"], "cycles"),
@@ -274,6 +282,60 @@ def canister_page_from_json(data: Mapping[str, Any]) -> CanisterPage:
     )
 
 
+def canister_info_to_json(info: CanisterInfo) -> Json:
+    return {
+        "canister_id": info.canister_id.to_text(),
+        "controllers": [p.to_text() for p in info.controllers],
+        "module_hash_hex": info.module_hash_hex,
+        "status": info.status,
+        "cycles": opt_big(info.cycles),
+        "memory_size": opt_big(info.memory_size),
+        "owner": None if info.owner is None else info.owner.to_text(),
+    }
+
+
+def canister_info_from_json(data: Mapping[str, Any]) -> CanisterInfo:
+    return CanisterInfo(
+        canister_id=parse_principal_text(data["canister_id"], "canister_id"),
+        controllers=_principals(data["controllers"], "controllers"),
+        module_hash_hex=data["module_hash_hex"],
+        status=data["status"],
+        cycles=_opt(data["cycles"], parse_nat, "cycles"),
+        memory_size=_opt(data["memory_size"], parse_nat, "memory_size"),
+        owner=_opt(data["owner"], parse_principal_text, "owner"),
+    )
+
+
+def upload_summary_to_json(summary: UploadSummary) -> Json:
+    return {
+        "upload_id": summary.upload_id,
+        "total_len": summary.total_len,
+        "chunk_count": summary.chunk_count,
+        "created_at_ns": big(summary.created_at_ns),
+        "last_activity_ns": big(summary.last_activity_ns),
+        "expires_at_ns": big(summary.expires_at_ns),
+    }
+
+
+def upload_summary_from_json(data: Mapping[str, Any]) -> UploadSummary:
+    return UploadSummary(
+        upload_id=int(data["upload_id"]),
+        total_len=int(data["total_len"]),
+        chunk_count=int(data["chunk_count"]),
+        created_at_ns=parse_nat(data["created_at_ns"], "created_at_ns"),
+        last_activity_ns=parse_nat(data["last_activity_ns"], "last_activity_ns"),
+        expires_at_ns=parse_nat(data["expires_at_ns"], "expires_at_ns"),
+    )
+
+
+def module_metadata_to_json(metadata: ModuleMetadata) -> Json:
+    return {"candid_args": metadata.candid_args, "candid_service": metadata.candid_service}
+
+
+def module_metadata_from_json(data: Mapping[str, Any]) -> ModuleMetadata:
+    return ModuleMetadata(candid_args=data["candid_args"], candid_service=data["candid_service"])
+
+
 # --- any value of the interface, by its type -----------------------------------------------------------------------
 
 RECORDS: dict[type, tuple[Callable[[Any], Json], Callable[[Mapping[str, Any]], Any] | None]] = {
@@ -285,6 +347,9 @@ RECORDS: dict[type, tuple[Callable[[Any], Json], Callable[[Mapping[str, Any]], A
     ConfigView: (config_to_json, config_from_json),
     CanisterRecord: (canister_record_to_json, canister_record_from_json),
     CanisterPage: (canister_page_to_json, canister_page_from_json),
+    CanisterInfo: (canister_info_to_json, canister_info_from_json),
+    UploadSummary: (upload_summary_to_json, upload_summary_from_json),
+    ModuleMetadata: (module_metadata_to_json, module_metadata_from_json),
 }
 """Each record's JSON codec: to JSON, and from JSON (None: the client never reads it)."""
 

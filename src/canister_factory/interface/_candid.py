@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import functools
+import inspect
 import types
 import typing
 from collections.abc import Callable
@@ -98,8 +99,14 @@ def candid_arguments(entry: Method[Any, Any], func: candid.FuncType, values: lis
             arguments[param] = from_candid(value, entry.hints[param])
         elif value is not None:
             for name in fields:
+                if value.get(name) is None and _has_default(entry, name):
+                    continue  # an absent optional field: the parameter's default
                 arguments[name] = from_candid(value.get(name), entry.hints[name])
     return arguments
+
+
+def _has_default(entry: Method[Any, Any], name: str) -> bool:
+    return entry.signature.parameters[name].default is not inspect.Parameter.empty
 
 
 def candid_parameters(entry: Method[Any, Any], func: candid.FuncType) -> list[str]:

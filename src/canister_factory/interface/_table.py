@@ -17,12 +17,15 @@ from __future__ import annotations
 
 from canister_factory._core.model import (
     CallerStats,
+    CanisterInfo,
     CanisterPage,
     ConfigView,
     CreateInstallRequest,
     CreateInstallResponse,
     FactoryStats,
+    ModuleMetadata,
     UploadInfo,
+    UploadSummary,
 )
 from canister_factory.interface._method import Auth, Interface, delete, get, method, post, put
 from icp_client.principal import Principal
@@ -66,6 +69,15 @@ class FactoryApi(Interface):
     def get_upload_info(self, upload_id: int) -> UploadInfo:
         """One of the caller's uploads: owner, chunk digests, length, committed hash."""
 
+    @method(Auth.CALLER, get("/v1/my-uploads", summary="list_my_uploads (signed)"), result="uploads")
+    def list_my_uploads(self) -> list[UploadSummary]:
+        """The caller's open uploads, oldest first: id, size, chunk count, expiry (to resume or clear one)."""
+
+    @method(Auth.CALLER, get("/v1/uploads/{upload_id}/metadata"))
+    def get_module_metadata(self, upload_id: int) -> ModuleMetadata:
+        """The Candid metadata (``candid:args``, ``candid:service``) of one of the caller's committed uploads,
+        which types an init argument given in Candid text."""
+
     # canisters
 
     @method(Auth.CALLER, post("/v1/canisters"))
@@ -74,8 +86,16 @@ class FactoryApi(Interface):
         hand it to the caller."""
 
     @method(Auth.CALLER, get("/v1/canisters/mine"))
-    def list_my_canisters(self, cursor: int | None = None, limit: int | None = None) -> CanisterPage:
-        """The canisters the factory created for the caller, newest first, a page at a time."""
+    def list_my_canisters(
+        self, cursor: int | None = None, limit: int | None = None, created_for_others: bool = False
+    ) -> CanisterPage:
+        """The canisters the caller owns, newest first, a page at a time; with ``created_for_others``, also
+        those the caller created for someone else (``owner``)."""
+
+    @method(Auth.CALLER, get("/v1/canisters/{canister_id}/status"))
+    def canister_status(self, canister_id: Principal) -> CanisterInfo:
+        """What the IC reports about a canister the caller owns, created or controls: controllers and module
+        hash, and status, cycles and memory when the factory (or, on the embedded IC, the caller) controls it."""
 
     @method(Auth.ADMIN, get("/v1/canisters", summary="list_canisters (admin)"))
     def list_canisters(self, cursor: int | None = None, limit: int | None = None) -> CanisterPage:

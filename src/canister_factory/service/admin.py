@@ -122,16 +122,25 @@ def health_check(ctx: Context) -> str:
 
 
 def list_canisters(
-    ctx: Context, caller: Principal, owner: Principal | None, cursor: int | None, limit: int | None
+    ctx: Context,
+    caller: Principal,
+    owner: Principal | None,
+    cursor: int | None,
+    limit: int | None,
+    *,
+    created_for_others: bool = False,
 ) -> CanisterPage:
-    """A page of the registry, newest first: ``owner``'s canisters, or (admins only) everyone's."""
+    """A page of the registry, newest first: ``owner``'s canisters, or (admins only) everyone's.
+
+    ``created_for_others``: with ``owner``, also the canisters ``owner`` created for someone else.
+    """
     size = _page_size(limit)
     if cursor is not None:
         check_id("cursor", cursor)
     with ctx.store.read() as tx:
         if owner is None:
             require_admin(settings_of(tx), caller)
-        rows = tx.creations.page(owner, cursor, size + 1)
+        rows = tx.creations.page(owner, cursor, size + 1, or_caller=created_for_others)
     more = len(rows) > size
     rows = rows[:size]
     return CanisterPage(tuple(record_view(r) for r in rows), rows[-1].id if more else None)
@@ -141,6 +150,7 @@ def record_view(row: CreationRow) -> CanisterRecord:
     return CanisterRecord(
         canister_id=row.canister_id,
         owner=row.owner,
+        caller=row.caller,
         module_hash_hex=row.module_hash.hex(),
         mode=row.mode,
         cycles=row.cycles,

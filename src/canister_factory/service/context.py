@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from canister_factory._core.config import Settings
@@ -14,6 +15,10 @@ from icp_client.principal import Principal
 NOT_DEPLOYED = "the factory is not deployed yet: run `canister-factory deploy` first"
 
 
+def _no_viewer(caller: Principal) -> ManagementPort | None:
+    return None
+
+
 @dataclass
 class Context:
     """The ports one factory instance uses."""
@@ -24,6 +29,10 @@ class Context:
     host: Host = field(default_factory=SystemHost)
     digests: RunningDigests = field(default_factory=RunningDigests)
     ic_retries: int = 3
+    ic_as: Callable[[Principal], ManagementPort | None] = _no_viewer
+    """The IC as a given caller asks it (``canister_status`` of a canister that caller controls), where the
+    factory can ask as someone else: the embedded IC needs no signature; on a network it would need the
+    caller's key, so None."""
 
     def now(self) -> int:
         return self.clock.now_ns()

@@ -23,6 +23,7 @@ from canister_factory._core.creation import (
     check_request,
     check_same_request,
     final_controllers,
+    owner_of,
 )
 from canister_factory._core.errors import (
     Conflict,
@@ -63,7 +64,9 @@ def create_and_install_with(
 ) -> CreateInstallResponse:
     """Create a canister from a committed upload, install it, set its controllers (handoff or not).
 
-    With ``req.canister_id``, reinstall or upgrade that existing canister instead.
+    The canister is for ``req.owner`` (the caller when None): its controllers are the owner and the extras,
+    plus the factory without handoff; the registry records both; quota, rate limit and daily cycles count
+    against the caller. With ``req.canister_id``, reinstall or upgrade that existing canister instead.
     With ``req.idempotency_key``, a retry returns the first request's result.
     """
     check_request(req)
@@ -71,10 +74,10 @@ def create_and_install_with(
         return _reinstall_existing(ctx, installer, caller, req)
     record_id = _existing_for_key(ctx, caller, req)
     if record_id is not None:
-        return _outcome(drive(ctx, installer, record_id))
+        return _outcome(ctx, drive(ctx, installer, record_id))
     token = claims.new_token(ctx.host)
     row = _reserve(ctx, caller, req, token)
-    return _outcome(drive(ctx, installer, row.id, token=token, row=row))
+    return _outcome(ctx, drive(ctx, installer, row.id, token=token, row=row))
 
 
 def drive(
@@ -164,11 +167,12 @@ def _reserve(ctx: Context, caller: Principal, req: CreateInstallRequest, token: 
         module_hash = module_of(tx.uploads.get(req.upload_id), caller)
         size = tx.modules.size(module_hash) or 0
         check_new_canister_cycles(req.cycles, creation_fee, _install_message_bytes(size, req), size)
-        controllers = final_controllers(caller, req.extra_controllers, ctx.ic.sender, req.handoff)
+        owner = owner_of(caller, req)
+        controllers = final_controllers(owner, req.extra_controllers, ctx.ic.sender, req.handoff)
         if req.idempotency_key is not None:
             existing = tx.creations.find_by_key(caller, req.idempotency_key)
             if existing is not None:
-                check_same_request(req.idempotency_key, _shape(existing), _asked(req, controllers))
+                check_same_request(req.idempotency_key, _shape(existing), _asked(req, owner, controllers))
                 return existing
         cycles.check_spend(tx, ctx, settings, req.cycles + fee, caller)  # the cycles lock first
         created_at_time = tx.counters.next_created_at_time(now)  # then the counters row, the caller's row
@@ -182,7 +186,8 @@ def _reserve(ctx: Context, caller: Principal, req: CreateInstallRequest, token: 
             state = lifecycle.next_state(state, Event.CLAIM_SPARE)
         row = CreationRow(
             id=0,
-            owner=caller,
+            owner=owner,
+            caller=caller,
             canister_id=spare,
             upload_id=req.upload_id,
             module_hash=module_hash,
@@ -214,11 +219,13 @@ def _install_message_bytes(module_size: int, req: CreateInstallRequest) -> int:
 
 
 def _shape(row: CreationRow) -> CreationShape:
-    return CreationShape(row.upload_id, row.init_arg, row.mode, row.cycles, row.handoff, row.controllers)
+    return CreationShape(
+        row.upload_id, row.init_arg, row.mode, row.cycles, row.handoff, row.controllers, row.owner
+    )
 
 
-def _asked(req: CreateInstallRequest, controllers: tuple[Principal, ...]) -> CreationShape:
-    return CreationShape(req.upload_id, req.init_arg, req.mode, req.cycles, req.handoff, controllers)
+def _asked(req: CreateInstallRequest, owner: Principal, controllers: tuple[Principal, ...]) -> CreationShape:
+    return CreationShape(req.upload_id, req.init_arg, req.mode, req.cycles, req.handoff, controllers, owner)
 
 
 def module_of(upload: Upload | None, caller: Principal) -> bytes:
@@ -244,8 +251,9 @@ def _existing_for_key(ctx: Context, caller: Principal, req: CreateInstallRequest
         row = tx.creations.find_by_key(caller, req.idempotency_key)
     if row is None:
         return None
-    controllers = final_controllers(caller, req.extra_controllers, ctx.ic.sender, req.handoff)
-    check_same_request(req.idempotency_key, _shape(row), _asked(req, controllers))
+    owner = owner_of(caller, req)
+    controllers = final_controllers(owner, req.extra_controllers, ctx.ic.sender, req.handoff)
+    check_same_request(req.idempotency_key, _shape(row), _asked(req, owner, controllers))
     return row.id
 
 
@@ -346,7 +354,7 @@ def _step_installed(ctx: Context, installer: Installer, row: CreationRow, fresh:
             _recycle(ctx, row, message)
             raise IcUnexpected(message)
     with ctx.store.write() as tx:
-        tx.callers.record_created(row.owner, ctx.now())  # counters and caller row first: the lock order
+        tx.callers.record_created(row.caller, ctx.now())  # counters and caller row first: the lock order
         return _persist(tx, ctx, row, Event.SETTLE_OK)
 
 
@@ -398,7 +406,7 @@ def _reinstall_existing(
         require_caller(settings, caller)
         module_hash = module_of(tx.uploads.get(req.upload_id), caller)
         entry = tx.creations.find_by_canister(canister_id)
-    if entry is None or entry.owner != caller:
+    if entry is None or caller not in (entry.owner, entry.caller):
         raise PermissionDenied(f"canister {canister_id} was not created by this factory for you")
     if ctx.ic.sender not in ctx.ic.read_controllers(canister_id=canister_id):
         raise PermissionDenied(f"the factory no longer controls canister {canister_id}: it was handed off")
@@ -406,7 +414,7 @@ def _reinstall_existing(
     installer.install(canister_id, _IC_MODES[req.mode], module_hash, req.init_arg)
     with ctx.store.write() as tx:
         tx.creations.update(entry.id, module_hash=module_hash, mode=req.mode, updated_at_ns=ctx.now())
-    return CreateInstallResponse(canister_id, module_hash.hex(), used)
+    return CreateInstallResponse(canister_id, module_hash.hex(), used, req.cycles)
 
 
 def _top_up(ctx: Context, caller: Principal, canister_id: Principal, amount: int, settings: Settings) -> int:
@@ -443,7 +451,7 @@ def _persist(tx: Transaction, ctx: Context, row: CreationRow, event: Event, **fi
     now = ctx.now()
     tx.creations.update(row.id, state=state, updated_at_ns=now, **fields)
     if state is State.FAILED:
-        tx.callers.adjust_quota(row.owner, -1)
+        tx.callers.adjust_quota(row.caller, -1)
         tx.spends.release_creation(row.id)  # a reservation the IC never answered with a spend
     return replace(row, state=state, updated_at_ns=now, **fields)  # type: ignore[arg-type]
 
@@ -473,9 +481,10 @@ def _load(ctx: Context, record_id: int) -> CreationRow:
     return row
 
 
-def _outcome(row: CreationRow) -> CreateInstallResponse:
+def _outcome(ctx: Context, row: CreationRow) -> CreateInstallResponse:
     if row.state is State.READY and row.canister_id is not None:
-        return CreateInstallResponse(row.canister_id, row.module_hash.hex(), row.cycles_used or 0)
+        received = row.cycles - ctx.ic.creation_fee()  # a spare was topped up to as much (or held more)
+        return CreateInstallResponse(row.canister_id, row.module_hash.hex(), row.cycles_used or 0, received)
     if row.state is State.FAILED:
         raise Conflict(f"this creation failed: {row.error}")
     raise CreationInProgress(f"creation {row.id} is in progress ({row.state.value}); retry with the same key")

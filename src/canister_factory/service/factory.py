@@ -10,15 +10,18 @@ from __future__ import annotations
 from canister_factory._core.config import InitArg, Settings
 from canister_factory._core.model import (
     CallerStats,
+    CanisterInfo,
     CanisterPage,
     ConfigView,
     CreateInstallRequest,
     CreateInstallResponse,
     FactoryStats,
+    ModuleMetadata,
     UploadInfo,
+    UploadSummary,
 )
 from canister_factory._version import __version__
-from canister_factory.service import admin, creations, uploads
+from canister_factory.service import admin, canisters, creations, modules, uploads
 from canister_factory.service.context import Context
 from canister_factory.service.installer import Installer
 from icp_client.principal import Principal
@@ -61,6 +64,12 @@ class Factory:
     def get_upload_info(self, caller: Principal, upload_id: int) -> UploadInfo:
         return uploads.get_upload_info(self.ctx, caller, upload_id)
 
+    def list_my_uploads(self, caller: Principal) -> list[UploadSummary]:
+        return uploads.list_my_uploads(self.ctx, caller)
+
+    def get_module_metadata(self, caller: Principal, upload_id: int) -> ModuleMetadata:
+        return modules.get_module_metadata(self.ctx, caller, upload_id)
+
     # canisters
 
     def create_and_install_with(
@@ -69,9 +78,18 @@ class Factory:
         return creations.create_and_install_with(self.ctx, self.installer, caller, request)
 
     def list_my_canisters(
-        self, caller: Principal, cursor: int | None = None, limit: int | None = None
+        self,
+        caller: Principal,
+        cursor: int | None = None,
+        limit: int | None = None,
+        created_for_others: bool = False,
     ) -> CanisterPage:
-        return admin.list_canisters(self.ctx, caller, caller, cursor, limit)
+        return admin.list_canisters(
+            self.ctx, caller, caller, cursor, limit, created_for_others=created_for_others
+        )
+
+    def canister_status(self, caller: Principal, canister_id: Principal) -> CanisterInfo:
+        return canisters.canister_status(self.ctx, caller, canister_id)
 
     def list_canisters(
         self, caller: Principal, cursor: int | None = None, limit: int | None = None

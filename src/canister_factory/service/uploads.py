@@ -7,9 +7,9 @@ import hashlib
 from canister_factory._core import uploads as rules
 from canister_factory._core.access import require_admin, require_caller
 from canister_factory._core.config import NAT32_MAX, Settings, check_id
-from canister_factory._core.creation import require_cycles_left
+from canister_factory._core.creation import require_above_floor
 from canister_factory._core.errors import Conflict, InvalidArgument
-from canister_factory._core.model import UploadInfo
+from canister_factory._core.model import UploadInfo, UploadSummary
 from canister_factory.service.context import Context, settings_of
 from canister_factory.service.creations import module_of
 from canister_factory.unit_of_work import Transaction
@@ -24,7 +24,7 @@ def create_upload(ctx: Context, caller: Principal) -> int:
     with ctx.store.read() as tx:
         settings = settings_of(tx, caller=caller)
     require_caller(settings, caller)
-    require_cycles_left(ctx.ic.cycles_balance(), 1, settings)
+    require_above_floor(ctx.ic.cycles_balance(), settings)
     now = ctx.now()
     with ctx.store.write() as tx:
         settings = settings_of(tx, lock="share", caller=caller)
@@ -186,3 +186,28 @@ def module_bytes(ctx: Context, caller: Principal, upload_id: int) -> bytes:
     check_id("upload_id", upload_id)
     with ctx.store.read() as tx:
         return tx.modules.read(module_of(tx.uploads.get(upload_id), caller))
+
+
+MAX_LISTED_UPLOADS = 1000
+
+
+def list_my_uploads(ctx: Context, caller: Principal) -> list[UploadSummary]:
+    """The caller's open uploads, oldest first (at most ``MAX_LISTED_UPLOADS``; the per-caller limit on open
+    uploads, 10 by default, keeps them fewer): each with its size, chunk count and expiry. Expired ones are as
+    good as removed and not listed."""
+    now = ctx.now()
+    with ctx.store.read() as tx:
+        settings = settings_of(tx, caller=caller)
+        found = tx.uploads.open_of(caller, MAX_LISTED_UPLOADS)
+    return [
+        UploadSummary(
+            upload_id=u.id,
+            total_len=u.total_len,
+            chunk_count=u.chunk_count,
+            created_at_ns=u.created_at_ns,
+            last_activity_ns=u.last_activity_ns,
+            expires_at_ns=u.last_activity_ns + settings.upload_ttl_ns,
+        )
+        for u in found
+        if not rules.is_expired(u, now, settings)
+    ]

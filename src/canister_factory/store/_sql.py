@@ -81,6 +81,7 @@ def creation_of(row: Any) -> CreationRow:
     return CreationRow(
         id=int(row["id"]),
         owner=Principal.from_text(row["owner"]),
+        caller=Principal.from_text(row["caller"]),
         canister_id=None if cid is None else Principal.from_text(cid),
         upload_id=int(row["upload_id"]),
         module_hash=bytes(row["module_hash"]),

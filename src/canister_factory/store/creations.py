@@ -43,8 +43,8 @@ class SqlCreations:
             query = query.with_for_update()
         return self._first(query)
 
-    def find_by_key(self, owner: Principal, key: str) -> CreationRow | None:
-        return self._first(sa.select(_C).where(_C.c.owner == owner.to_text(), _C.c.idempotency_key == key))
+    def find_by_key(self, caller: Principal, key: str) -> CreationRow | None:
+        return self._first(sa.select(_C).where(_C.c.caller == caller.to_text(), _C.c.idempotency_key == key))
 
     def find_by_canister(self, canister_id: Principal) -> CreationRow | None:
         query = (
@@ -59,9 +59,13 @@ class SqlCreations:
         values = {k: column_value(k, v) for k, v in fields.items()}
         self.conn.execute(_UPDATE, {"record_id_": record_id, **values})
 
-    def page(self, owner: Principal | None, cursor: int | None, limit: int) -> list[CreationRow]:
+    def page(
+        self, owner: Principal | None, cursor: int | None, limit: int, *, or_caller: bool = False
+    ) -> list[CreationRow]:
         query = sa.select(_C).order_by(_C.c.id.desc()).limit(limit)
-        if owner is not None:
+        if owner is not None and or_caller:
+            query = query.where(sa.or_(_C.c.owner == owner.to_text(), _C.c.caller == owner.to_text()))
+        elif owner is not None:
             query = query.where(_C.c.owner == owner.to_text())
         if cursor is not None and cursor <= DB_INT_MAX:  # a larger cursor is above every id: from the top
             query = query.where(_C.c.id < cursor)
@@ -74,9 +78,11 @@ class SqlCreations:
     def claim(self, record_id: int, owner: str, until_ns: int) -> None:
         self.update(record_id, claimed_by=owner, claimed_until_ns=until_ns)
 
-    def count_requested_since(self, owner: Principal, since_ns: int) -> int:
+    def count_requested_since(self, caller: Principal, since_ns: int) -> int:
         query = sa.select(sa.func.count()).where(
-            _C.c.owner == owner.to_text(), _C.c.requested_at_ns >= since_ns, _C.c.state != State.FAILED.value
+            _C.c.caller == caller.to_text(),
+            _C.c.requested_at_ns >= since_ns,
+            _C.c.state != State.FAILED.value,
         )
         return int(self.conn.execute(query).scalar_one())
 

@@ -115,7 +115,7 @@ canisters = sa.Table(
     "canisters",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("owner", PrincipalText, nullable=False),
+    sa.Column("owner", PrincipalText, nullable=False),  # whom the canister is for
     sa.Column("canister_id", PrincipalText, nullable=True),
     sa.Column("upload_id", sa.BigInteger, nullable=False),
     sa.Column("module_hash", sa.LargeBinary, nullable=False),
@@ -135,11 +135,19 @@ canisters = sa.Table(
     sa.Column("claimed_until_ns", sa.BigInteger, nullable=True),
     sa.Column("from_spare", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
-    sa.UniqueConstraint("owner", "idempotency_key", name="canisters_owner_key"),
+    sa.Column("caller", PrincipalText, nullable=False),  # who asked for it: its quota, its idempotency keys
+    sa.UniqueConstraint("caller", "idempotency_key", name="canisters_caller_key"),
     sa.Index("canisters_owner_id", "owner", "id"),
-    sa.Index("canisters_owner_requested", "owner", "requested_at_ns"),
+    sa.Index("canisters_caller_id", "caller", "id"),
+    sa.Index("canisters_caller_requested", "caller", "requested_at_ns"),
     sa.Index("canisters_state", "state"),
     sa.Index("canisters_canister_id", "canister_id"),
+)
+_CANISTERS_V3_INDEXES = (
+    "canisters_owner_id",
+    "canisters_owner_requested",
+    "canisters_state",
+    "canisters_canister_id",
 )
 
 spares = sa.Table(
@@ -251,8 +259,41 @@ def _store_pool_v3(conn: Connection) -> None:
         conn.execute(sa.update(settings).values(store_canister=None))
 
 
+def _creations_caller_v4(conn: Connection) -> None:
+    """The registry records who asked for each canister (``caller``) besides whom it is for (``owner``).
+
+    Every creation so far was asked for by its owner. Idempotency keys become the caller's (unique per caller,
+    no longer per owner), and the daily rate counts by caller. SQLite cannot drop a constraint, so there the
+    table is rebuilt (SQLite's documented procedure); PostgreSQL alters it in place.
+    """
+    old_columns = {c["name"] for c in sa.inspect(conn).get_columns(canisters.name)}
+    if "caller" in old_columns:
+        return  # created with it (a database whose first step ran with this program)
+    if conn.dialect.name == "postgresql":
+        for statement in (
+            "ALTER TABLE canisters ADD COLUMN caller VARCHAR(64)",
+            "UPDATE canisters SET caller = owner",
+            "ALTER TABLE canisters ALTER COLUMN caller SET NOT NULL",
+            "ALTER TABLE canisters DROP CONSTRAINT IF EXISTS canisters_owner_key",
+            "ALTER TABLE canisters ADD CONSTRAINT canisters_caller_key UNIQUE (caller, idempotency_key)",
+            "DROP INDEX IF EXISTS canisters_owner_requested",
+            "CREATE INDEX canisters_caller_id ON canisters (caller, id)",
+            "CREATE INDEX canisters_caller_requested ON canisters (caller, requested_at_ns)",
+        ):
+            conn.exec_driver_sql(statement)
+        return
+    for index in _CANISTERS_V3_INDEXES:
+        conn.exec_driver_sql(f"DROP INDEX IF EXISTS {index}")
+    conn.exec_driver_sql("ALTER TABLE canisters RENAME TO canisters_v3")
+    canisters.create(conn)
+    kept = ", ".join(c.name for c in canisters.columns if c.name in old_columns)
+    conn.exec_driver_sql(f"INSERT INTO canisters ({kept}, caller) SELECT {kept}, owner FROM canisters_v3")
+    conn.exec_driver_sql("DROP TABLE canisters_v3")
+
+
 MIGRATIONS = [
     Migration(1, "factory tables", _create_v1),
     Migration(2, "cycles reservations, daily cycles bound, storage bound", _cycles_and_storage_v2),
     Migration(3, "a pool of store canisters", _store_pool_v3),
+    Migration(4, "the registry records the caller besides the owner", _creations_caller_v4),
 ]

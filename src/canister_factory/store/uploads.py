@@ -118,3 +118,12 @@ class SqlUploads:
     def _chunk_ids(self, upload_id: int) -> list[int]:
         query = sa.select(_UC.c.data_id).where(_UC.c.upload_id == upload_id).order_by(_UC.c.idx)
         return [int(i) for (i,) in self.conn.execute(query)]
+
+    def open_of(self, owner: Principal, limit: int) -> list[Upload]:
+        query = (
+            sa.select(_U)
+            .where(_U.c.owner == owner.to_text(), _U.c.module_hash.is_(None))
+            .order_by(_U.c.id)
+            .limit(limit)
+        )
+        return [upload_of(row) for row in self.conn.execute(query).mappings()]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.factory import Cli
+from tests.support.factory import Cli, write_identity
 from tests.support.wasm_modules import counter_wasm, large_module
 
 WASM = counter_wasm()
@@ -42,7 +42,13 @@ def test_whoami_with_a_sec1_secp256k1_pem(cli_env: Cli) -> None:
 
 def test_deploy_prints_the_factory_and_its_balance(cli_env: Cli) -> None:
     out = cli_env.ok("deploy", "--cycles", "7000000000000", "--max-canisters-per-caller", "3")
-    assert set(out) == {"factory_principal", "factory_cycles_balance", "state", "network"}
+    assert set(out) == {
+        "factory_principal",
+        "factory_cycles_balance",
+        "min_factory_cycles",
+        "state",
+        "network",
+    }
     assert out["network"] == "embedded"
     assert out["factory_cycles_balance"] == 7_000_000_000_000
     config = cli_env.ok("get-config")
@@ -100,7 +106,8 @@ def test_upload_flow_with_json_shapes(deployed: Cli, tmp_path: Path) -> None:
         "created_at_time_ns": info["created_at_time_ns"],
     }
     assert isinstance(info["created_at_time_ns"], int)
-    assert env.ok("clear-upload", "1", who=env.alice) == {}
+    assert env.ok("clear-upload", "1", who=env.alice) == {"upload_id": 1, "cleared": True}
+    assert env.run("clear-upload", "1", who=env.alice, as_json=False).exit_code == 1  # gone
 
 
 def test_put_chunk_without_index_appends(deployed: Cli) -> None:
@@ -123,21 +130,28 @@ def test_upload_command(deployed: Cli, wasm_file: Callable[..., Path]) -> None:
     assert out == {"upload_id": 1, "sha256_hex": SHA, "total_len": len(WASM)}
 
 
-def test_create_and_install_and_status(deployed: Cli, wasm_file: Callable[..., Path]) -> None:
+def test_create_and_install_and_status(deployed: Cli, wasm_file: Callable[..., Path], tmp_path: Path) -> None:
     env = deployed
     uid = upload(env, wasm_file(WASM), who=env.alice)
     created = create(env, uid, "--extra-controller", env.bob.principal, who=env.alice)
-    assert set(created) == {"canister_id", "module_hash_hex", "cycles_used"}
+    assert set(created) == {"canister_id", "module_hash_hex", "cycles_used", "canister_cycles"}
     assert created["module_hash_hex"] == SHA
     assert created["cycles_used"] == 10**12 + 100_000_000
+    assert created["canister_cycles"] == 10**12 - 500_000_000_000  # less the creation fee
     status = env.ok("canister-status", str(created["canister_id"]), who=env.alice)
     assert sorted(status["controllers"]) == sorted([env.alice.principal, env.bob.principal])
     assert status["module_hash_hex"] == SHA
     assert isinstance(status["cycles"], int) and status["cycles"] > 0
     assert status["status"] == "running"
-    outsider = env.ok("canister-status", str(created["canister_id"]), who=env.admin)
-    assert outsider["module_hash_hex"] == SHA and outsider["controllers"] == status["controllers"]
-    assert outsider["cycles"] is None and outsider["status"] is None
+    admin = env.ok("canister-status", str(created["canister_id"]), who=env.admin)  # admins see the registry's
+    assert admin["module_hash_hex"] == SHA and admin["controllers"] == status["controllers"]
+    assert admin["cycles"] is None and admin["status"] is None
+    human = env.run("canister-status", str(created["canister_id"]), who=env.admin, as_json=False)
+    assert "cycles: unknown (not a controller)" in human.stdout.splitlines()
+    assert "status: unknown (not a controller)" in human.stdout.splitlines()
+    carol = write_identity(tmp_path / "carol.pem")
+    code, out, _ = env.fails("canister-status", str(created["canister_id"]), who=carol)
+    assert code == 1 and out["code"] == "permission_denied"
     mine = env.ok("list-my-canisters", who=env.alice)
     assert mine["next_cursor"] is None
     (row,) = mine["canisters"]
@@ -167,6 +181,7 @@ def test_no_handoff_upgrade_with_canister_id(
         "canister_id": created["canister_id"],
         "module_hash_hex": hashlib.sha256(v2).hexdigest(),
         "cycles_used": 0,
+        "canister_cycles": 0,
     }
 
 
@@ -182,16 +197,19 @@ def test_upgrade_without_canister_id_fails(deployed: Cli, wasm_file: Callable[..
 
 def test_admin_commands(deployed: Cli) -> None:
     env = deployed
-    assert env.ok("set-allowlist", env.alice.principal) == {}
+    assert env.ok("set-allowlist", env.alice.principal) == {"allowlist": [env.alice.principal]}
     assert env.ok("get-config")["allowlist"] == [env.alice.principal]
     code, out, err = env.fails("create-upload", who=env.bob)
     assert (code, out["error"]) == (1, "Caller not in allowlist")
     assert "Caller not in allowlist" in err
-    assert env.ok("set-allowlist", "--none") == {}
+    assert env.ok("set-allowlist", "--none") == {"allowlist": None}
     assert env.ok("get-config")["allowlist"] is None
-    assert env.ok("add-admin", env.bob.principal) == {}
+    assert env.ok("add-admin", env.bob.principal) == {"admin": env.bob.principal, "added": True}
     assert sorted(env.ok("get-config")["admins"]) == sorted([env.admin.principal, env.bob.principal])
-    assert env.ok("remove-admin", env.admin.principal, who=env.bob) == {}
+    assert env.ok("remove-admin", env.admin.principal, who=env.bob) == {
+        "admin": env.admin.principal,
+        "removed": True,
+    }
     _, out, _ = env.fails("remove-admin", env.bob.principal, who=env.bob)
     assert out["error"] == "Cannot remove the last admin"
     _, out, _ = env.fails("add-admin", env.alice.principal, who=env.alice)
@@ -201,13 +219,13 @@ def test_admin_commands(deployed: Cli) -> None:
 
 
 def test_emergency_stop(deployed: Cli) -> None:
-    assert deployed.ok("set-emergency-stop", "true") == {}
+    assert deployed.ok("set-emergency-stop", "true") == {"emergency_stop": True}
     assert deployed.ok("get-config")["emergency_stop"] is True
     code, out, err = deployed.fails("create-upload", who=deployed.alice)
     assert code == 1
     assert out == {"error": "Factory is in emergency stop mode", "code": "emergency_stop"}
     assert err.strip() == "Error: Factory is in emergency stop mode"
-    assert deployed.ok("set-emergency-stop", "false") == {}
+    assert deployed.ok("set-emergency-stop", "false") == {"emergency_stop": False}
     assert deployed.ok("create-upload", who=deployed.alice) == {"upload_id": 1}
 
 
@@ -276,7 +294,9 @@ def test_low_cycles_exit_status(cli_env: Cli, wasm_file: Callable[..., Path]) ->
     uid = upload(cli_env, wasm_file(WASM))
     code, out, _ = cli_env.fails("create-and-install-with", "--upload-id", str(uid), "--cycles", CYCLES)
     assert code == 3
-    assert out["error"] == f"Factory low on cycles: {6 * 10**12} (min 5000000000000)"
+    assert out["error"].startswith("Factory low on cycles: this request plus fees (")
+    assert f"would take the balance from {6 * 10**12} to " in out["error"]
+    assert out["error"].endswith("below the floor of 5000000000000 (min_factory_cycles)")
 
 
 def test_not_deployed(cli_env: Cli) -> None:

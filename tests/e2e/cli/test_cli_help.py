@@ -16,7 +16,7 @@ REFERENCE_METHODS = [
 ]  # fmt: skip
 OURS = [
     "deploy", "upload", "canister_status", "whoami", "list_my_canisters", "list_canisters", "demo", "candid", "call",
-    "local_network", "top_up",
+    "local_network", "top_up", "list_my_uploads", "get_module_metadata", "example", "identity", "completion",
 ]  # fmt: skip
 
 

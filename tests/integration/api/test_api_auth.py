@@ -158,7 +158,7 @@ def test_anonymous_writes_are_refused_at_the_edge(
     body = {"stopped": True} if "emergency" in path else None
     request = http.build_request(method, served.url + path, json=body)
     _refused(http, request, served, "needs a signed request")
-    with FactoryClient(served.url) as anonymous, pytest.raises(Exception, match="anonymous"):
+    with FactoryClient(served.url, anonymous=True) as anonymous, pytest.raises(Exception, match="anonymous"):
         anonymous.create_upload()
 
 

@@ -116,7 +116,11 @@ def test_insufficient_cycles_is_503(serve: ServeFactory) -> None:
     served = serve(fund=6 * T)
     with served.client() as client:
         uploaded = client.upload(counter_wasm())
-        with pytest.raises(errors.InsufficientCycles, match=r"^Factory low on cycles: 6000000000000"):
+        with pytest.raises(
+            errors.InsufficientCycles,
+            match=r"^Factory low on cycles: this request plus fees \(2000100000000\) would take the balance from "
+            r"6000000000000 to 3999900000000, below the floor of 5000000000000 \(min_factory_cycles\)$",
+        ):
             client.create_and_install_with(
                 CreateInstallRequest(uploaded.upload_id, COUNTER_ARG, Mode.INSTALL, 2 * T, handoff=True)
             )
@@ -130,7 +134,7 @@ def test_low_cycles_health_and_503(serve: ServeFactory) -> None:
         assert reply.json()["status"] == "Low cycles: 0 (min 5000000000000)"
     with served.client() as client, pytest.raises(errors.InsufficientCycles) as caught:
         client.upload(counter_wasm())
-    assert caught.value.message.startswith("Factory low on cycles: 0")
+    assert caught.value.message.startswith("Factory low on cycles: the balance of 0 is not above the floor")
 
 
 def test_ic_errors_are_502(served: Served) -> None:

@@ -95,7 +95,7 @@ def test_admin_methods(served: Served) -> None:
 
 def test_public_reads_need_no_signature(served: Served) -> None:
     with served.client() as signed:
-        anonymous = type(signed)(served.url)
+        anonymous = type(signed)(served.url, anonymous=True)
         assert anonymous.principal.to_text() == "2vxsx-fae"
         assert anonymous.health_check() == "Healthy"
         assert anonymous.version() == served.app.factory.version()

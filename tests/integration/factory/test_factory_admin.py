@@ -191,4 +191,7 @@ def test_create_upload_refused_when_low_on_cycles(make: Callable[..., Harness]) 
     h = make(InitArg(min_factory_cycles=FUNDING))
     with pytest.raises(InsufficientCycles) as err:
         h.factory.create_upload(new_principal())
-    assert str(err.value) == f"Factory low on cycles: {FUNDING} (min {FUNDING})"
+    assert str(err.value) == (
+        f"Factory low on cycles: the balance of {FUNDING} is not above the floor of {FUNDING} (min_factory_cycles), "
+        "so the factory can create no canister; an admin must add cycles first"
+    )

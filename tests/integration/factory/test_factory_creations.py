@@ -128,7 +128,10 @@ def test_floor_accounts_for_the_spend(make: Callable[..., Harness]) -> None:
     balance = h.balance()
     with pytest.raises(InsufficientCycles) as err:
         h.factory.create_and_install_with(alice, request(uid, cycles=CANISTER_CYCLES + 1))
-    assert str(err.value) == f"Factory low on cycles: {balance} (min {floor})"
+    assert str(err.value) == (
+        f"Factory low on cycles: this request plus fees ({CANISTER_CYCLES + 1 + LEDGER_FEE}) would take the "
+        f"balance from {balance} to {floor - 1}, below the floor of {floor} (min_factory_cycles)"
+    )
     assert h.ic_canisters == []
     assert h.factory.my_stats(alice).created_count == 0
     created = h.factory.create_and_install_with(

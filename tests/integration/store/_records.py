@@ -33,6 +33,7 @@ def creation(owner: Principal = ALICE, **fields: object) -> CreationRow:
     row = CreationRow(
         id=0,
         owner=owner,
+        caller=owner,
         canister_id=None,
         upload_id=1,
         module_hash=b"\x11" * 32,

@@ -10,6 +10,7 @@ from canister_factory._core.creation import (
     check_request,
     final_controllers,
     health_text,
+    require_above_floor,
     require_cycles_left,
 )
 from canister_factory._core.errors import InsufficientCycles, InvalidArgument
@@ -72,7 +73,10 @@ def test_floor_accounts_for_the_spend() -> None:
     )  # 2000-900-100 == 1000
     with pytest.raises(InsufficientCycles) as err:
         check_cycles(balance=2000, cycles=901, fees=100, creation_fee=500, settings=SETTINGS)
-    assert str(err.value) == "Factory low on cycles: 2000 (min 1000)"
+    assert str(err.value) == (
+        "Factory low on cycles: this request plus fees (1001) would take the balance from 2000 to 999, "
+        "below the floor of 1000 (min_factory_cycles)"
+    )
 
 
 def test_cycles_below_the_creation_fee_is_a_clear_error() -> None:
@@ -83,8 +87,36 @@ def test_cycles_below_the_creation_fee_is_a_clear_error() -> None:
 
 def test_require_cycles_left() -> None:
     require_cycles_left(1001, 1, SETTINGS)
-    with pytest.raises(InsufficientCycles, match=r"^Factory low on cycles: 1000 \(min 1000\)$"):
+    with pytest.raises(InsufficientCycles) as err:
         require_cycles_left(1000, 1, SETTINGS)
+    assert str(err.value) == (
+        "Factory low on cycles: this request plus fees (1) would take the balance from 1000 to 999, "
+        "below the floor of 1000 (min_factory_cycles)"
+    )
+    with pytest.raises(InsufficientCycles) as err:
+        require_cycles_left(1500, 300, SETTINGS, reserved=400)
+    assert str(err.value) == (
+        "Factory low on cycles: this request plus fees (300), with 400 reserved by requests in flight, would "
+        "take the balance from 1500 to 800, below the floor of 1000 (min_factory_cycles)"
+    )
+
+
+def test_a_request_the_balance_cannot_pay_never_shows_a_negative_balance() -> None:
+    with pytest.raises(InsufficientCycles) as err:
+        require_cycles_left(100, 300, SETTINGS)
+    assert str(err.value) == (
+        "Factory low on cycles: this request plus fees (300) is more than the balance of 100 can pay; "
+        "the floor is 1000 (min_factory_cycles)"
+    )
+
+
+def test_require_above_floor() -> None:
+    require_above_floor(1001, SETTINGS)
+    with pytest.raises(
+        InsufficientCycles,
+        match=r"^Factory low on cycles: the balance of 1000 is not above the floor of 1000 \(min_factory_cycles\)",
+    ):
+        require_above_floor(1000, SETTINGS)
 
 
 def test_health_text() -> None:

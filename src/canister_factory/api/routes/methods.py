@@ -23,6 +23,7 @@ from canister_factory.client import wire
 from canister_factory.interface import METHODS, Auth, Method, Placement, Route, invoke
 
 _SERVICES, _CALLER, _BODY = "cf_services", "cf_caller", "cf_body"
+_EMPTY = inspect.Parameter.empty
 _TAGS = frozenset({"uploads", "canisters", "admin"})
 """Routes under ``/v1/<tag>/`` are tagged so in OpenAPI; the others are ``queries``."""
 _AUTH = {
@@ -158,7 +159,9 @@ def _arguments(method: Method[Any, Any], placement: Placement, received: dict[st
     arguments: dict[str, Any] = {}
     for name, parameter in method.signature.parameters.items():
         hint = method.hints[name]
-        if name in placement.path or name in placement.query:
+        if name in placement.query and received[name] is None and parameter.default is not _EMPTY:
+            arguments[name] = parameter.default  # not in the query: the parameter's default
+        elif name in placement.path or name in placement.query:
             arguments[name] = wire.from_json(received[name], hint, name)
         elif name == placement.record:
             assert isinstance(body, schemas.RecordBody)

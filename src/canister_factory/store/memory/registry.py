@@ -48,8 +48,8 @@ class MemoryCreations:
         self._s = state
 
     def insert(self, row: CreationRow) -> int:
-        if row.idempotency_key is not None and self.find_by_key(row.owner, row.idempotency_key) is not None:
-            raise StoreError("database error: IntegrityError: canisters_owner_key")
+        if row.idempotency_key is not None and self.find_by_key(row.caller, row.idempotency_key) is not None:
+            raise StoreError("database error: IntegrityError: canisters_caller_key")
         record_id = self._s.next_id("canisters")
         self._s.creations[record_id] = dataclasses.replace(row, id=record_id)
         return record_id
@@ -57,9 +57,9 @@ class MemoryCreations:
     def get(self, record_id: int, *, lock: bool = False) -> CreationRow | None:
         return self._s.creations.get(record_id)
 
-    def find_by_key(self, owner: Principal, key: str) -> CreationRow | None:
+    def find_by_key(self, caller: Principal, key: str) -> CreationRow | None:
         rows = self._s.creations.values()
-        return next((r for r in rows if r.owner == owner and r.idempotency_key == key), None)
+        return next((r for r in rows if r.caller == caller and r.idempotency_key == key), None)
 
     def find_by_canister(self, canister_id: Principal) -> CreationRow | None:
         rows = [
@@ -72,10 +72,12 @@ class MemoryCreations:
         if row is not None:  # as an UPDATE of no row: nothing happens
             self._s.creations[record_id] = dataclasses.replace(row, **fields)  # type: ignore[arg-type]
 
-    def page(self, owner: Principal | None, cursor: int | None, limit: int) -> list[CreationRow]:
+    def page(
+        self, owner: Principal | None, cursor: int | None, limit: int, *, or_caller: bool = False
+    ) -> list[CreationRow]:
         rows = sorted(self._s.creations.values(), key=lambda r: r.id, reverse=True)
         if owner is not None:
-            rows = [r for r in rows if r.owner == owner]
+            rows = [r for r in rows if r.owner == owner or (or_caller and r.caller == owner)]
         if cursor is not None and cursor <= DB_INT_MAX:
             rows = [r for r in rows if r.id < cursor]
         return rows[:limit]
@@ -86,12 +88,12 @@ class MemoryCreations:
     def claim(self, record_id: int, owner: str, until_ns: int) -> None:
         self.update(record_id, claimed_by=owner, claimed_until_ns=until_ns)
 
-    def count_requested_since(self, owner: Principal, since_ns: int) -> int:
+    def count_requested_since(self, caller: Principal, since_ns: int) -> int:
         rows = self._s.creations.values()
         return sum(
             1
             for r in rows
-            if r.owner == owner and r.requested_at_ns >= since_ns and r.state is not State.FAILED
+            if r.caller == caller and r.requested_at_ns >= since_ns and r.state is not State.FAILED
         )
 
 

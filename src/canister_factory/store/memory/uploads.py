@@ -124,6 +124,10 @@ class MemoryUploads:
         idle = [u for u in self._s.uploads.values() if not u.committed and u.last_activity_ns < cutoff_ns]
         return sorted(idle, key=lambda u: (u.last_activity_ns, u.id))[:limit]
 
+    def open_of(self, owner: Principal, limit: int) -> list[Upload]:
+        mine = [u for u in self._s.uploads.values() if u.owner == owner and not u.committed]
+        return sorted(mine, key=lambda u: u.id)[:limit]
+
     def _update(self, upload_id: int, **fields: object) -> None:
         upload = self._s.uploads.get(upload_id)
         if upload is not None:  # as an UPDATE of no row: nothing happens
